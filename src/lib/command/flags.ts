@@ -1,0 +1,42 @@
+/** Flags shared by many commands: paging, durations, times, key=value pairs. */
+import {Flags} from '@oclif/core'
+
+import {usageError} from '../airs/errors.js'
+import {parseDuration, parseTimePoint} from '../util/duration.js'
+
+export function pagingFlags(defaultLimit: number, max = 100) {
+  return {
+    limit: Flags.integer({summary: `Items per page (1-${max}; the service's default is ${defaultLimit}).`, min: 1, max, helpGroup: 'PAGING'}),
+    skip: Flags.integer({summary: 'Items to skip before the first one shown.', min: 0, helpGroup: 'PAGING'}),
+    all: Flags.boolean({summary: 'Walk every page and show all items.', helpGroup: 'PAGING'}),
+  }
+}
+
+/** A duration flag (`90s`, `10m`, `1h` or seconds) parsed to milliseconds. */
+export const durationFlag = Flags.custom<number>({
+  parse: async (input: string) => {
+    try {
+      return parseDuration(input)
+    } catch (error) {
+      throw new Error((error as Error).message)
+    }
+  },
+})
+
+/** An ISO time or a duration ago (`24h`), parsed to an ISO string. */
+export const timeFlag = Flags.custom<string>({
+  parse: async (input: string) => {
+    try {
+      return parseTimePoint(input)
+    } catch (error) {
+      throw new Error((error as Error).message)
+    }
+  },
+})
+
+/** Split `key=value` (the value may contain '='). */
+export function splitPair(input: string, flag: string): [string, string] {
+  const eq = input.indexOf('=')
+  if (eq <= 0) throw usageError(`${flag}: expected key=value, got "${input}"`)
+  return [input.slice(0, eq).trim(), input.slice(eq + 1).trim()]
+}
