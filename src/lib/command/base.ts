@@ -110,10 +110,14 @@ export abstract class DaystromCommand<T extends typeof Command> extends Command 
   }
 
   /** Never prompt without a TTY or in JSON mode: fail with exit 2 naming the flag that answers. */
-  protected async confirm(question: string, flagName = '--yes'): Promise<boolean> {
+  protected assertCanPrompt(action: string, flagName = '--yes'): void {
     if (this.jsonEnabled() || !process.stdin.isTTY || !process.stderr.isTTY) {
-      throw new DaystromError(`refusing to ${question.replace(/\?$/, '')} without confirmation: pass ${flagName}`, {code: 'E_CONFIRMATION_REQUIRED', exit: EXIT.USAGE})
+      throw new DaystromError(`refusing to ${action} without confirmation (no terminal to ask on): pass ${flagName}`, {code: 'E_CONFIRMATION_REQUIRED', exit: EXIT.USAGE})
     }
+  }
+
+  protected async confirm(question: string, flagName = '--yes'): Promise<boolean> {
+    this.assertCanPrompt(question.replace(/\?$/, ''), flagName)
     const {createInterface} = await import('node:readline/promises')
     const rl = createInterface({input: process.stdin, output: process.stderr})
     try {

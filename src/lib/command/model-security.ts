@@ -9,6 +9,7 @@ import {createRequire} from 'node:module'
 
 import type {ModelSecurityClient} from '../airs/client.js'
 import {usageError} from '../airs/errors.js'
+import {overridesFrom, settingFlags} from '../config/connection-flags.js'
 import {cacheDir, dataDir} from '../config/paths.js'
 import type {SettingOverrides} from '../config/resolve.js'
 import {parseDuration} from '../util/duration.js'
@@ -20,11 +21,7 @@ export const connectionFlags = {
   sandbox: Flags.boolean({summary: 'Run against the embedded offline sandbox (no account needed).', env: 'DAYSTROM_SANDBOX', helpGroup: 'GLOBAL'}),
   retries: Flags.integer({summary: 'Retries for failed idempotent requests (429, 5xx, resets, timeouts).', env: 'DAYSTROM_RETRIES', min: 0, max: 10, default: 4, helpGroup: CONNECTION}),
   'http-timeout': Flags.string({summary: 'Timeout of one HTTP request (90s, 2m, or seconds).', env: 'DAYSTROM_HTTP_TIMEOUT', default: '30s', helpGroup: CONNECTION}),
-  'client-id': Flags.string({summary: 'OAuth client id (service account).', helpGroup: CONNECTION}),
-  'tsg-id': Flags.string({summary: 'Tenant service group id.', helpGroup: CONNECTION}),
-  'data-endpoint': Flags.string({summary: 'Data-plane base URL.', helpGroup: CONNECTION}),
-  'mgmt-endpoint': Flags.string({summary: 'Management-plane base URL.', helpGroup: CONNECTION}),
-  'token-endpoint': Flags.string({summary: 'OAuth2 token URL.', helpGroup: CONNECTION}),
+  ...settingFlags,
 }
 
 
@@ -45,11 +42,7 @@ export abstract class ModelSecurityCommand<T extends typeof Command> extends Day
   private sandboxHandle?: SandboxHandle
 
   protected connectionOverrides(): SettingOverrides {
-    const f = this.flags as Record<string, string | undefined>
-    return {
-      client_id: f['client-id'], tsg_id: f['tsg-id'], data_endpoint: f['data-endpoint'],
-      mgmt_endpoint: f['mgmt-endpoint'], token_endpoint: f['token-endpoint'],
-    }
+    return overridesFrom(this.flags as Record<string, unknown>)
   }
 
   protected usingSandbox(): boolean {

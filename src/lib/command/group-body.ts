@@ -1,0 +1,56 @@
+/** Building group and rule-instance request bodies from flags, with local checks before any request. */
+import type {ModelSecurityClient} from '../airs/client.js'
+import {RULE_STATES} from '../airs/enums.js'
+import {usageError} from '../airs/errors.js'
+import type {FieldValues, Rule, RuleConfiguration} from '../airs/types.js'
+import {splitPair} from './flags.js'
+import {resolveRuleUuid} from './resolve.js'
+
+/** `--rule NAME_OR_UUID=STATE` (repeatable) -> rule_configurations keyed by rule UUID. */
+export async function ruleConfigurationsFromFlags(client: ModelSecurityClient | undefined, specs: string[]): Promise<Record<string, RuleConfiguration>> {
+  const parsed = specs.map(spec => {
+    const eq = spec.lastIndexOf('=')
+    if (eq <= 0) throw usageError(`--rule: expected RULE=STATE (RULE a name or UUID, STATE one of ${RULE_STATES.join(', ')}), got "${spec}"`)
+    const ref = spec.slice(0, eq).trim()
+    const state = spec.slice(eq + 1).trim().toUpperCase()
+    if (!(RULE_STATES as readonly string[]).includes(state)) {
+      throw usageError(`--rule: invalid state "${spec.slice(eq + 1)}" for "${ref}": allowed ${RULE_STATES.join(', ')}`)
+    }
+    return {ref, state}
+  })
+  const out: Record<string, RuleConfiguration> = {}
+  for (const {ref, state} of parsed) {
+    if (!client && !/^[0-9a-f-]{36}$/i.test(ref)) throw usageError(`--rule: "${ref}" must be a rule UUID here`)
+    const uuid = client ? await resolveRuleUuid(client, ref) : ref
+    out[uuid] = {...out[uuid], state: state as RuleConfiguration['state']}
+  }
+  return out
+}
+
+/** `--field key=value` pairs grouped by key (values in order). */
+export function fieldPairs(specs: string[] | undefined, flag: string): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const spec of specs ?? []) {
+    const [k, v] = splitPair(spec, flag)
+    if (!v) throw usageError(`${flag}: empty value in "${spec}"`)
+    out.set(k, [...(out.get(k) ?? []), ...v.split(',').map(s => s.trim()).filter(Boolean)])
+  }
+  return out
+}
+
+/** Check field keys and values against the rule's editable fields and allowed (dropdown) values. */
+export function checkFields(rule: Rule | undefined, fields: FieldValues, flag: string): void {
+  if (!rule) return
+  const editable = rule.editable_fields ?? []
+  for (const [key, values] of Object.entries(fields)) {
+    const field = editable.find(f => f.attribute_name === key)
+    if (!field) {
+      throw usageError(`${flag}: "${key}" is not an editable field of rule "${rule.name}"${editable.length ? `; editable: ${editable.map(f => f.attribute_name).join(', ')}` : ' (it has none)'}`)
+    }
+    const allowed = field.dropdown_values?.map(d => d.value)
+    if (allowed && allowed.length > 0) {
+      const bad = (values ?? []).filter(v => !allowed.includes(v))
+      if (bad.length > 0) throw usageError(`${flag}: ${key} does not allow ${bad.map(b => `"${b}"`).join(', ')}; allowed: ${allowed.join(', ')}`)
+    }
+  }
+}
