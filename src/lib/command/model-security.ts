@@ -76,8 +76,10 @@ export abstract class ModelSecurityCommand<T extends typeof Command> extends Day
       creds = requireCredentials(resolveConfig(f.profile as string | undefined, this.connectionOverrides()))
     }
     const {ModelSecurityClient} = await import('../airs/client.js')
+    // a sandbox listens on a new port each time: caching its tokens on disk would only leave files behind
     return new ModelSecurityClient({
-      ...creds, retries: Number(f.retries ?? 4), timeoutMs, userAgent: userAgent(), debug, cacheDir: cacheDir(),
+      ...creds, retries: Number(f.retries ?? 4), timeoutMs, userAgent: userAgent(), debug,
+      cacheDir: this.sandboxHandle ? undefined : cacheDir(),
     })
   }
 
