@@ -46,6 +46,11 @@ export abstract class DaystromCommand<T extends typeof Command> extends Command 
       enableJsonFlag: this.ctor.enableJsonFlag,
       args: this.ctor.args,
       strict: this.ctor.strict,
+    }).catch((error: Error & {oclif?: {exit?: number}}) => {
+      // every parse failure is a usage error (exit 2); oclif leaves some on exitCodes.default (1): an invalid
+      // option value (FlagInvalidOptionError) or a flag given twice ("can only be specified once")
+      if (error instanceof Errors.CLIError) error.oclif = {...error.oclif, exit: EXIT.USAGE}
+      throw error
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>

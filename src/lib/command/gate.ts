@@ -9,7 +9,7 @@ import {Flags} from '@oclif/core'
 
 import type {ModelSecurityClient} from '../airs/client.js'
 import {DaystromError, EXIT, usageError} from '../airs/errors.js'
-import type {Scan} from '../airs/types.js'
+import type {Evaluation, Scan} from '../airs/types.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
 
 export const FAIL_ON_VALUES = ['blocked', 'error', 'never'] as const
@@ -184,7 +184,7 @@ export async function waitForScans(client: ModelSecurityClient, uuids: string[],
   const isPending = (u: string) => !latest.has(u) || latest.get(u)!.eval_outcome === 'PENDING'
   try {
     for (const s of latest.values()) reporter.update(s, 0)
-    let first = true
+    let first = !opts.initial?.size
     for (;;) {
       const todo = uuids.filter(isPending)
       if (todo.length === 0) return {scans: uuids.map(u => latest.get(u)!), timedOut: false}
@@ -216,9 +216,16 @@ export async function waitForScans(client: ModelSecurityClient, uuids: string[],
   }
 }
 
+/** The failed BLOCKING rule evaluations of a BLOCKED scan (for the human view); empty otherwise. */
+export async function failedBlockingRules(client: ModelSecurityClient, scan: Scan): Promise<Evaluation[]> {
+  if (scan.eval_outcome !== 'BLOCKED') return []
+  const page = await client.listScanEvaluations(scan.uuid, {result: 'FAILED', limit: 100})
+  return page.items.filter(e => e.rule_instance_state === 'BLOCKING')
+}
+
 /** Finish a gating command: print the result in --json mode, then exit with the verdict (not an error). */
-export function finishGate<R>(cmd: {jsonEnabled(): boolean; logJson(j: unknown): void; exit(code?: number): never}, result: R, code: number): R {
+export function finishGate<R>(cmd: {jsonEnabled(): boolean; exit(code?: number): never}, result: R, code: number, logJson: (j: unknown) => void): R {
   if (code === 0) return result
-  if (cmd.jsonEnabled()) cmd.logJson(result)
+  if (cmd.jsonEnabled()) logJson(result)
   return cmd.exit(code)
 }

@@ -3,6 +3,8 @@
  * {key, value} objects, or a {key: value} map). Keys and values are checked locally against the service's
  * pattern and lengths, and at most 50 labels per call, so bad input never reaches the network (exit 2).
  */
+import {Flags} from '@oclif/core'
+
 import {LABEL_KEY_MAX, LABEL_PATTERN, LABEL_RE, LABEL_VALUE_MAX, LABELS_MAX} from '../airs/enums.js'
 import {usageError} from '../airs/errors.js'
 import type {Label} from '../airs/types.js'
@@ -82,3 +84,12 @@ export function labelsFromFlags(pairs: string[] | undefined, json: string | unde
   const labels = [...(json === undefined ? [] : parseLabelsJson(json)), ...parseLabelPairs(pairs ?? [])]
   return validateLabels(labels, pairs?.length && json !== undefined ? '--label/--labels' : (json === undefined ? '--label' : '--labels'))
 }
+
+/** The flags of `labels add|set`. */
+export const labelFlags = {
+  label: Flags.string({char: 'l', summary: 'Label key=value (repeatable; letters, digits, _ and -; at most 50).', multiple: true}),
+  labels: Flags.string({summary: 'Labels as JSON: \'[{"key":"env","value":"prod"}]\' (or {"env":"prod"}).'}),
+}
+
+export const labelColumns = [{key: 'scan_uuid', header: 'SCAN'}, {key: 'labels'}]
+

@@ -1,0 +1,90 @@
+import {Args, Flags} from '@oclif/core'
+
+import {SORT_DIRECTIONS, SORT_FILE_FIELDS} from '../../../lib/airs/enums.js'
+import {usageError} from '../../../lib/airs/errors.js'
+import type {ScanFile} from '../../../lib/airs/types.js'
+import {pagingFlags} from '../../../lib/command/flags.js'
+import {fetchList} from '../../../lib/command/list.js'
+import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
+import {formatCell} from '../../../lib/command/output.js'
+import {fileColumns, requireUuid} from '../../../lib/command/scan-views.js'
+
+const MAX_DEPTH = 64
+
+/** The query_path that lists a directory entry's children (the service's paths may lack the leading slash). */
+const dirQueryPath = (f: ScanFile) => (f.path.startsWith('/') ? f.path : `/${f.path}`)
+const baseName = (p: string) => p.replace(/\/+$/, '').split('/').pop() || p
+
+interface Node { file: ScanFile; children: Node[] }
+
+export default class ScansFiles extends ModelSecurityCommand<typeof ScansFiles> {
+  static summary = 'List the files of a scan, one directory level at a time, or the whole tree with --tree.'
+  static examples = [
+    '<%= config.bin %> <%= command.id %> 0313419a-33ec-4264-b2ad-c0a3a09aaa39',
+    '<%= config.bin %> <%= command.id %> 0313419a-33ec-4264-b2ad-c0a3a09aaa39 --path /onnx --sort-field type',
+    '<%= config.bin %> <%= command.id %> 0313419a-33ec-4264-b2ad-c0a3a09aaa39 --tree',
+  ]
+
+  static columns = fileColumns
+  static args = {scan: Args.string({description: 'Scan UUID.', required: true})}
+  static flags = {
+    path: Flags.string({summary: 'Directory to list (default: the root, /).'}),
+    'sort-field': Flags.option({summary: 'Sort by path or type.', options: [...SORT_FILE_FIELDS]})(),
+    'sort-dir': Flags.option({summary: 'Sort direction.', options: [...SORT_DIRECTIONS]})(),
+    tree: Flags.boolean({summary: 'Walk the directories recursively and print a tree with each file\'s result (--json: every entry, flat).', exclusive: ['skip', 'all', 'limit']}),
+    ...pagingFlags(10),
+  }
+
+  async run(): Promise<ScanFile[]> {
+    const f = this.flags
+    const scan = requireUuid(this.args.scan, 'scan')
+    if (f.path !== undefined && (f.path.trim() === '' || f.path.length > 1024)) throw usageError(`--path: must be 1-1024 characters, got ${f.path.length}`)
+    const client = await this.client()
+    if (!f.tree) {
+      const items = await fetchList(client, q => client.listScanFiles(scan, {
+        ...q, query_path: f.path, sort_field: f['sort-field'], sort_dir: f['sort-dir'],
+      }), f, m => this.note(m))
+      return this.emitList(items)
+    }
+    const seen = new Set<string>()
+    const walk = async (queryPath: string | undefined, depth: number): Promise<Node[]> => {
+      const key = queryPath ?? '/'
+      if (seen.has(key) || depth > MAX_DEPTH) return []
+      seen.add(key)
+      const entries: ScanFile[] = []
+      for await (const e of client.paginate(q => client.listScanFiles(scan, {...q, query_path: queryPath, sort_field: f['sort-field'], sort_dir: f['sort-dir']}), {limit: 100})) entries.push(e)
+      const nodes: Node[] = []
+      for (const e of entries) nodes.push({file: e, children: e.type === 'DIRECTORY' ? await walk(dirQueryPath(e), depth + 1) : []})
+      return nodes
+    }
+    const roots = await walk(f.path, 0)
+    const flat: ScanFile[] = []
+    const flatten = (ns: Node[]) => { for (const n of ns) { flat.push(n.file); flatten(n.children) } }
+    flatten(roots)
+    if (this.format() !== 'table') return this.emitList(flat)
+    if (flat.length === 0) {
+      this.note('No files.')
+      return flat
+    }
+    this.log(renderTree(f.path ?? '/', roots))
+    return flat
+  }
+}
+
+function renderTree(rootLabel: string, roots: Node[]): string {
+  const lines = [rootLabel]
+  const describe = (x: ScanFile) => {
+    const formats = formatCell(x.formats ?? [])
+    return `${baseName(x.path)}${x.type === 'DIRECTORY' ? '/' : ''}  [${x.result}]${formats ? `  ${formats}` : ''}`
+  }
+  const draw = (ns: Node[], prefix: string) => {
+    ns.forEach((n, i) => {
+      const last = i === ns.length - 1
+      lines.push(`${prefix}${last ? '└── ' : '├── '}${describe(n.file)}`)
+      draw(n.children, prefix + (last ? '    ' : '│   '))
+    })
+  }
+  draw(roots, '')
+  return lines.join('\n')
+}
+
