@@ -1,0 +1,57 @@
+/**
+ * Spawning the real CLI (`node bin/run.js`) for end-to-end tests: real processes, real exit codes, stdout and
+ * stderr kept apart. bin/run.js runs the compiled dist/ with the manifest; `ensureBuilt()` rebuilds once per
+ * test run when any source file is newer than the build (a fresh `npm install` or `npm ci` has built already).
+ */
+import {execFileSync, spawn} from 'node:child_process'
+import {existsSync, readdirSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {ROOT} from './api.js'
+
+let built = false
+
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, {withFileTypes: true})) {
+    const p = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+export function ensureBuilt(): void {
+  if (built) return
+  const manifest = join(ROOT, 'oclif.manifest.json')
+  const stale = !existsSync(manifest) || !existsSync(join(ROOT, 'dist', 'index.js'))
+    || newestMtime(join(ROOT, 'src')) > statSync(manifest).mtimeMs || statSync(join(ROOT, 'package.json')).mtimeMs > statSync(manifest).mtimeMs
+  if (stale) execFileSync('npm', ['run', 'build'], {cwd: ROOT, stdio: 'ignore'})
+  built = true
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Run `daystrom <args>` as a child process with a controlled environment (no inherited credentials). */
+export function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
+  const base: Record<string, string | undefined> = {PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', NO_COLOR: '1'}
+  for (const k of ['DAYSTROM_CONFIG_DIR', 'DAYSTROM_CACHE_DIR', 'DAYSTROM_DATA_DIR']) base[k] = process.env[k]
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {cwd: ROOT, env: {...base, ...env} as NodeJS.ProcessEnv})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += d })
+    child.stderr.on('data', d => { stderr += d })
+    child.on('error', reject)
+    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
+    if (input !== undefined) child.stdin.end(input)
+    else child.stdin.end()
+  })
+}
+
+export function parseJson<T = unknown>(r: CliResult): T {
+  try {
+    return JSON.parse(r.stdout) as T
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`)
+  }
+}
