@@ -11,7 +11,7 @@ export DAYSTROM_CONFIG_DIR="${DAYSTROM_CONFIG_DIR:-$work/config}"
 export DAYSTROM_CACHE_DIR="${DAYSTROM_CACHE_DIR:-$work/cache}"
 
 daystrom() {
-  printf '\n\033[1m$ daystrom %s\033[0m\n' "$*" >&2
+  { printf '\n$ daystrom'; printf ' %q' "$@"; printf '\n'; } >&2
   node ./bin/run.js "$@"
 }
 json() { node ./bin/run.js "$@"; }   # the same command, quietly, for values the next step needs
