@@ -14,13 +14,17 @@ import type {
   RuleInstanceUpdate, Scan, ScanCreate, ScanFile, SecurityGroup, Violation,
 } from './types.js'
 
-export interface ClientOptions extends HttpOptions {
+/** Service-account credentials and the three endpoints a client talks to. */
+export interface Credentials {
   clientId: string
   clientSecret: string
   tsgId: string
   dataEndpoint: string
   mgmtEndpoint: string
   tokenEndpoint: string
+}
+
+export interface ClientOptions extends HttpOptions, Credentials {
   /** Where the access token is cached (omit to keep it in memory only). */
   cacheDir?: string
 }

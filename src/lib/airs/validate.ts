@@ -34,7 +34,8 @@ function ajv(): import('ajv').Ajv {
   return instance
 }
 
-function valueAt(doc: unknown, path: Array<string | number>): unknown {
+/** The value at a path in a document (undefined when a step is missing). */
+export function valueAt(doc: unknown, path: Array<string | number>): unknown {
   let cur: unknown = doc
   for (const seg of path) {
     if (cur === null || typeof cur !== 'object') return undefined

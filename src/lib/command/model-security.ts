@@ -7,7 +7,7 @@
 import {type Command, Flags} from '@oclif/core'
 import {createRequire} from 'node:module'
 
-import type {ModelSecurityClient} from '../airs/client.js'
+import type {Credentials, ModelSecurityClient} from '../airs/client.js'
 import {usageError} from '../airs/errors.js'
 import {overridesFrom, settingFlags} from '../config/connection-flags.js'
 import {cacheDir, dataDir} from '../config/paths.js'
@@ -64,7 +64,7 @@ export abstract class ModelSecurityCommand<T extends typeof Command> extends Day
       throw usageError(`--http-timeout: ${(error as Error).message}`)
     }
     const debug = f.debug ? (line: string) => process.stderr.write(`[debug] ${line}\n`) : undefined
-    let creds: {clientId: string; clientSecret: string; tsgId: string; dataEndpoint: string; mgmtEndpoint: string; tokenEndpoint: string}
+    let creds: Credentials
     if (this.usingSandbox()) {
       const {startSandbox} = await import('../sandbox/index.js')
       const handle = await startSandbox({dataDir: dataDir()})

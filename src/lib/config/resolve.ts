@@ -4,6 +4,7 @@
  * Environment families, in order: PANW_MODEL_SEC_*, PANW_MGMT_*, then the official Python client's names.
  * An empty variable counts as unset.
  */
+import type {Credentials} from '../airs/client.js'
 import {DaystromError, EXIT} from '../airs/errors.js'
 import {credentialsFile, settingsFile} from './paths.js'
 import {readCredentials, readSettings, selectedProfile} from './store.js'
@@ -72,14 +73,7 @@ export function resolveConfig(profileFlag?: string, overrides: SettingOverrides 
   return {profile: {...profile, exists: Boolean(fileSettings || fileSecret)}, settings}
 }
 
-export interface Credentials {
-  clientId: string
-  clientSecret: string
-  tsgId: string
-  dataEndpoint: string
-  mgmtEndpoint: string
-  tokenEndpoint: string
-}
+export type {Credentials} from '../airs/client.js'
 
 /** The credentials a client needs, or exit 3 naming what is missing and where it can come from. */
 export function requireCredentials(resolved: ResolvedConfig): Credentials {

@@ -3,7 +3,7 @@
  * (FastAPI/pydantic wording), other statuses `{"detail": "<text>"}`.
  */
 import type {ValidationErrorItem} from '../airs/types.js'
-import {type SchemaProblem, validateBody} from '../airs/validate.js'
+import {type SchemaProblem, validateBody, valueAt} from '../airs/validate.js'
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly body: unknown, readonly headers: Record<string, string> = {}) {
@@ -28,22 +28,8 @@ export function expectedList(values: readonly string[]): string {
   return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`
 }
 
-function valueAt(doc: unknown, path: Array<string | number>): unknown {
-  let cur: unknown = doc
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined
-    cur = (cur as Record<string, unknown>)[seg as string]
-  }
-  return cur
-}
-
 function parentOf(doc: unknown, path: Array<string | number>): unknown {
-  let cur: unknown = doc
-  for (const seg of path.slice(0, -1)) {
-    if (cur === null || typeof cur !== 'object') return undefined
-    cur = (cur as Record<string, unknown>)[seg as string]
-  }
-  return cur
+  return valueAt(doc, path.slice(0, -1))
 }
 
 /** One 422 item per ajv problem, pydantic style, `loc` rooted at "body". */
