@@ -86,7 +86,7 @@ A secret given as a plain flag value would land in your shell history, so --clie
         clientId: settings.client_id!, clientSecret: secret ?? current.settings.client_secret.value!, tsgId: settings.tsg_id!,
         dataEndpoint: effective.settings.data_endpoint.value!, mgmtEndpoint: effective.settings.mgmt_endpoint.value!,
         tokenEndpoint: settings.token_endpoint ?? effective.settings.token_endpoint.value!,
-      })
+      }, {debug: f.debug ? l => process.stderr.write(`[debug] ${l}\n`) : undefined})
       if (!check.ok) {
         throw new DaystromError(`credentials not saved: ${check.message}`, {code: check.code ?? 'E_AUTH_REJECTED', exit: EXIT.AUTH,
           suggestions: ['check the client id, secret and TSG id', 'use --no-verify to save without checking']})
