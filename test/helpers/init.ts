@@ -7,6 +7,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import nock from 'nock'
 
+import {resetRequests} from './api.js'
+
 const ENV_PREFIXES = ['DAYSTROM_', 'PANW_', 'MODEL_SECURITY_']
 const ENV_NAMES = ['TSG_ID', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy']
 
@@ -25,6 +27,7 @@ export const mochaHooks = {
     nock.enableNetConnect(host => host.startsWith('127.0.0.1') || host.startsWith('localhost'))
   },
   beforeEach(): void {
+    resetRequests()
     savedEnv = {...process.env}
     scrubEnv()
     const base = mkdtempSync(join(tmpdir(), 'daystrom-test-'))

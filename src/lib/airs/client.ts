@@ -113,57 +113,57 @@ export class ModelSecurityClient {
   }
 
   // ---- management plane: security groups ----
-  listSecurityGroups = (q: ListGroupsQuery = {}) => this.page<SecurityGroup>('mgmt', '/v1/security-groups', 'security_groups', 'list security groups', {...q})
-  createSecurityGroup = (body: GroupCreate) => this.call<SecurityGroup>('POST', 'mgmt', '/v1/security-groups', 'create security group', {json: body})
-  getSecurityGroup = (uuid: string) => this.call<SecurityGroup>('GET', 'mgmt', `/v1/security-groups/${assertUuid(uuid, 'security group UUID')}`, `get security group ${uuid}`)
-  updateSecurityGroup = (uuid: string, body: GroupUpdate) => this.call<SecurityGroup>('PUT', 'mgmt', `/v1/security-groups/${assertUuid(uuid, 'security group UUID')}`, `update security group ${uuid}`, {json: body})
+  listSecurityGroups = async (q: ListGroupsQuery = {}) => this.page<SecurityGroup>('mgmt', '/v1/security-groups', 'security_groups', 'list security groups', {...q})
+  createSecurityGroup = async (body: GroupCreate) => this.call<SecurityGroup>('POST', 'mgmt', '/v1/security-groups', 'create security group', {json: body})
+  getSecurityGroup = async (uuid: string) => this.call<SecurityGroup>('GET', 'mgmt', `/v1/security-groups/${assertUuid(uuid, 'security group UUID')}`, `get security group ${uuid}`)
+  updateSecurityGroup = async (uuid: string, body: GroupUpdate) => this.call<SecurityGroup>('PUT', 'mgmt', `/v1/security-groups/${assertUuid(uuid, 'security group UUID')}`, `update security group ${uuid}`, {json: body})
   deleteSecurityGroup = async (uuid: string): Promise<void> => {
     await this.call<unknown>('DELETE', 'mgmt', `/v1/security-groups/${assertUuid(uuid, 'security group UUID')}`, `delete security group ${uuid}`)
   }
 
   // ---- management plane: rule instances ----
-  listRuleInstances = (groupUuid: string, q: ListRuleInstancesQuery = {}) => this.page<RuleInstance>('mgmt',
+  listRuleInstances = async (groupUuid: string, q: ListRuleInstancesQuery = {}) => this.page<RuleInstance>('mgmt',
     `/v1/security-groups/${assertUuid(groupUuid, 'security group UUID')}/rule-instances`, 'rule_instances', 'list rule instances', {...q})
-  getRuleInstance = (groupUuid: string, instanceUuid: string) => this.call<RuleInstance>('GET', 'mgmt',
+  getRuleInstance = async (groupUuid: string, instanceUuid: string) => this.call<RuleInstance>('GET', 'mgmt',
     `/v1/security-groups/${assertUuid(groupUuid, 'security group UUID')}/rule-instances/${assertUuid(instanceUuid, 'rule instance UUID')}`, `get rule instance ${instanceUuid}`)
-  updateRuleInstance = (groupUuid: string, instanceUuid: string, body: RuleInstanceUpdate) => this.call<RuleInstance>('PUT', 'mgmt',
+  updateRuleInstance = async (groupUuid: string, instanceUuid: string, body: RuleInstanceUpdate) => this.call<RuleInstance>('PUT', 'mgmt',
     `/v1/security-groups/${assertUuid(groupUuid, 'security group UUID')}/rule-instances/${assertUuid(instanceUuid, 'rule instance UUID')}`, `update rule instance ${instanceUuid}`, {json: body})
 
   // ---- management plane: security rules, PyPI ----
-  listSecurityRules = (q: ListRulesQuery = {}) => this.page<Rule>('mgmt', '/v1/security-rules', 'rules', 'list security rules', {...q})
-  getSecurityRule = (uuid: string) => this.call<Rule>('GET', 'mgmt', `/v1/security-rules/${assertUuid(uuid, 'security rule UUID')}`, `get security rule ${uuid}`)
-  getPyPIAuth = () => this.call<PyPIAuth>('GET', 'mgmt', '/v1/pypi/authenticate', 'get PyPI authentication')
+  listSecurityRules = async (q: ListRulesQuery = {}) => this.page<Rule>('mgmt', '/v1/security-rules', 'rules', 'list security rules', {...q})
+  getSecurityRule = async (uuid: string) => this.call<Rule>('GET', 'mgmt', `/v1/security-rules/${assertUuid(uuid, 'security rule UUID')}`, `get security rule ${uuid}`)
+  getPyPIAuth = async () => this.call<PyPIAuth>('GET', 'mgmt', '/v1/pypi/authenticate', 'get PyPI authentication')
 
   // ---- data plane: scans ----
-  createScan = (body: ScanCreate) => this.call<Scan>('POST', 'data', '/v1/scans', 'create scan', {json: body})
-  listScans = (q: ListScansQuery = {}) => this.page<Scan>('data', '/v1/scans', 'scans', 'list scans', {...q})
-  getScan = (uuid: string) => this.call<Scan>('GET', 'data', `/v1/scans/${assertUuid(uuid, 'scan UUID')}`, `get scan ${uuid}`)
-  listScanEvaluations = (scanUuid: string, q: ListEvaluationsQuery = {}) => this.page<Evaluation>('data',
+  createScan = async (body: ScanCreate) => this.call<Scan>('POST', 'data', '/v1/scans', 'create scan', {json: body})
+  listScans = async (q: ListScansQuery = {}) => this.page<Scan>('data', '/v1/scans', 'scans', 'list scans', {...q})
+  getScan = async (uuid: string) => this.call<Scan>('GET', 'data', `/v1/scans/${assertUuid(uuid, 'scan UUID')}`, `get scan ${uuid}`)
+  listScanEvaluations = async (scanUuid: string, q: ListEvaluationsQuery = {}) => this.page<Evaluation>('data',
     `/v1/scans/${assertUuid(scanUuid, 'scan UUID')}/evaluations`, 'evaluations', 'list evaluations', {...q})
-  getEvaluation = (uuid: string) => this.call<Evaluation>('GET', 'data', `/v1/evaluations/${assertUuid(uuid, 'evaluation UUID')}`, `get evaluation ${uuid}`)
-  listScanViolations = (scanUuid: string, q: PageQuery = {}) => this.page<Violation>('data',
+  getEvaluation = async (uuid: string) => this.call<Evaluation>('GET', 'data', `/v1/evaluations/${assertUuid(uuid, 'evaluation UUID')}`, `get evaluation ${uuid}`)
+  listScanViolations = async (scanUuid: string, q: PageQuery = {}) => this.page<Violation>('data',
     `/v1/scans/${assertUuid(scanUuid, 'scan UUID')}/rule-violations`, 'violations', 'list violations', {...q})
-  getViolation = (uuid: string) => this.call<Violation>('GET', 'data', `/v1/violations/${assertUuid(uuid, 'violation UUID')}`, `get violation ${uuid}`)
-  listScanFiles = (scanUuid: string, q: ListFilesQuery = {}) => this.page<ScanFile>('data',
+  getViolation = async (uuid: string) => this.call<Violation>('GET', 'data', `/v1/violations/${assertUuid(uuid, 'violation UUID')}`, `get violation ${uuid}`)
+  listScanFiles = async (scanUuid: string, q: ListFilesQuery = {}) => this.page<ScanFile>('data',
     `/v1/scans/${assertUuid(scanUuid, 'scan UUID')}/files`, 'files', 'list files', {...q})
 
   // ---- data plane: labels ----
-  addScanLabels = (scanUuid: string, labels: Label[]) => this.call<Record<string, unknown>>('POST', 'data',
+  addScanLabels = async (scanUuid: string, labels: Label[]) => this.call<Record<string, unknown>>('POST', 'data',
     `/v1/scans/${assertUuid(scanUuid, 'scan UUID')}/labels`, 'add labels', {json: {labels}})
-  setScanLabels = (scanUuid: string, labels: Label[]) => this.call<Record<string, unknown>>('PUT', 'data',
+  setScanLabels = async (scanUuid: string, labels: Label[]) => this.call<Record<string, unknown>>('PUT', 'data',
     `/v1/scans/${assertUuid(scanUuid, 'scan UUID')}/labels`, 'set labels', {json: {labels}})
   deleteScanLabels = async (scanUuid: string, keys: string[]): Promise<void> => {
     await this.call<unknown>('DELETE', 'data', `/v1/scans/${assertUuid(scanUuid, 'scan UUID')}/labels`, 'delete labels', {query: {keys}})
   }
-  listLabelKeys = (q: ListLabelQuery = {}) => this.page<string>('data', '/v1/scans/label-keys', 'keys', 'list label keys', {...q})
-  listLabelValues = (key: string, q: ListLabelQuery = {}) => this.page<string>('data', `/v1/scans/label-keys/${enc(key)}/values`, 'values', `list values of label ${key}`, {...q})
+  listLabelKeys = async (q: ListLabelQuery = {}) => this.page<string>('data', '/v1/scans/label-keys', 'keys', 'list label keys', {...q})
+  listLabelValues = async (key: string, q: ListLabelQuery = {}) => this.page<string>('data', `/v1/scans/label-keys/${enc(key)}/values`, 'values', `list values of label ${key}`, {...q})
 
   // ---- data plane: models ----
-  listModels = (q: ListModelsQuery = {}) => this.page<Model>('data', '/v1/models', 'models', 'list models', {...q})
-  getModel = (uuid: string) => this.call<Model>('GET', 'data', `/v1/models/${assertUuid(uuid, 'model UUID')}`, `get model ${uuid}`)
-  listModelVersions = (modelUuid: string, q: ListModelVersionsQuery = {}) => this.page<ModelVersion>('data',
+  listModels = async (q: ListModelsQuery = {}) => this.page<Model>('data', '/v1/models', 'models', 'list models', {...q})
+  getModel = async (uuid: string) => this.call<Model>('GET', 'data', `/v1/models/${assertUuid(uuid, 'model UUID')}`, `get model ${uuid}`)
+  listModelVersions = async (modelUuid: string, q: ListModelVersionsQuery = {}) => this.page<ModelVersion>('data',
     `/v1/models/${assertUuid(modelUuid, 'model UUID')}/model-versions`, 'model_versions', 'list model versions', {...q})
-  getModelVersion = (uuid: string) => this.call<ModelVersion>('GET', 'data', `/v1/model-versions/${assertUuid(uuid, 'model version UUID')}`, `get model version ${uuid}`)
-  listModelVersionFiles = (versionUuid: string, q: PageQuery = {}) => this.page<ScanFile>('data',
+  getModelVersion = async (uuid: string) => this.call<ModelVersion>('GET', 'data', `/v1/model-versions/${assertUuid(uuid, 'model version UUID')}`, `get model version ${uuid}`)
+  listModelVersionFiles = async (versionUuid: string, q: PageQuery = {}) => this.page<ScanFile>('data',
     `/v1/model-versions/${assertUuid(versionUuid, 'model version UUID')}/files`, 'files', 'list model version files', {...q})
 }

@@ -109,6 +109,14 @@ export abstract class DaystromCommand<T extends typeof Command> extends Command 
     return obj
   }
 
+  /**
+   * "Showing 20 of 57 ..." goes to stderr even in --json mode (conventions §7.2: warnings there are plain
+   * stderr lines), so a script piping stdout to jq still learns that it got only one page.
+   */
+  protected pagingNote = (message: string): void => {
+    process.stderr.write(`${message}\n`)
+  }
+
   /** A note for humans on stderr (silent in --json mode). */
   protected note(message: string): void {
     if (!this.jsonEnabled()) this.logToStderr(message)

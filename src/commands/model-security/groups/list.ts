@@ -37,7 +37,7 @@ export default class GroupsList extends ModelSecurityCommand<typeof GroupsList> 
     const items = await fetchList(client, q => client.listSecurityGroups({
       ...q, source_types: f['source-type'], search_query: f.search, enabled_rules: enabledRules,
       sort_field: f['sort-field'], sort_dir: f['sort-dir'],
-    }), f, m => this.note(m))
+    }), f, this.pagingNote)
     return this.emitList(items)
   }
 }

@@ -19,7 +19,7 @@ export default class LabelsKeys extends ModelSecurityCommand<typeof LabelsKeys> 
     const f = this.flags
     if (f.search !== undefined) validateLabelKey(f.search, '--search')
     const client = await this.client()
-    const items = await fetchList(client, q => client.listLabelKeys({...q, search: f.search}), f, m => this.note(m))
+    const items = await fetchList(client, q => client.listLabelKeys({...q, search: f.search}), f, this.pagingNote)
     return this.emitList(items)
   }
 }

@@ -21,7 +21,7 @@ export default class LabelsValues extends ModelSecurityCommand<typeof LabelsValu
     const key = validateLabelKey(this.args.key, 'key')
     if (f.search !== undefined) validateLabelValue(f.search, key, '--search')
     const client = await this.client()
-    const items = await fetchList(client, q => client.listLabelValues(key, {...q, search: f.search}), f, m => this.note(m))
+    const items = await fetchList(client, q => client.listLabelValues(key, {...q, search: f.search}), f, this.pagingNote)
     return this.emitList(items)
   }
 }

@@ -16,7 +16,7 @@ export default class ModelsFiles extends ModelSecurityCommand<typeof ModelsFiles
   async run(): Promise<ScanFile[]> {
     const version = requireUuid(this.args.version, 'version', 'see `daystrom model-security models versions <model>`')
     const client = await this.client()
-    const items = await fetchList(client, q => client.listModelVersionFiles(version, q), this.flags, m => this.note(m))
+    const items = await fetchList(client, q => client.listModelVersionFiles(version, q), this.flags, this.pagingNote)
     return this.emitList(items)
   }
 }

@@ -41,7 +41,7 @@ export default class ModelsList extends ModelSecurityCommand<typeof ModelsList> 
       ...q, search_query: f.search, latest_version_outcomes: f['latest-outcome'], latest_version_formats: f['latest-format'],
       latest_version_source_types: f['latest-source-type'], latest_version_scan_time_before: f['scanned-before'],
       start_time: f.since, end_time: f.until, sort_field: f['sort-field'], sort_order: f['sort-order'],
-    }), f, m => this.note(m))
+    }), f, this.pagingNote)
     return this.emitList(items)
   }
 }

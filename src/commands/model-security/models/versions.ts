@@ -20,7 +20,7 @@ export default class ModelsVersions extends ModelSecurityCommand<typeof ModelsVe
   async run(): Promise<ModelVersion[]> {
     const model = requireUuid(this.args.model, 'model', 'see `daystrom model-security models list`')
     const client = await this.client()
-    const items = await fetchList(client, q => client.listModelVersions(model, {...q, sort_order: this.flags['sort-order']}), this.flags, m => this.note(m))
+    const items = await fetchList(client, q => client.listModelVersions(model, {...q, sort_order: this.flags['sort-order']}), this.flags, this.pagingNote)
     return this.emitList(items)
   }
 }

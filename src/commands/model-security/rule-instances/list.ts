@@ -23,7 +23,7 @@ export default class RuleInstancesList extends ModelSecurityCommand<typeof RuleI
     const f = this.flags
     const client = await this.client()
     const [group, rule] = await Promise.all([resolveGroupUuid(client, this.args.group), f.rule ? resolveRuleUuid(client, f.rule) : undefined])
-    const items = await fetchList(client, q => client.listRuleInstances(group, {...q, security_rule_uuid: rule, state: f.state}), f, m => this.note(m))
+    const items = await fetchList(client, q => client.listRuleInstances(group, {...q, security_rule_uuid: rule, state: f.state}), f, this.pagingNote)
     return this.emitList(items)
   }
 }

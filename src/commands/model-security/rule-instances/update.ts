@@ -7,7 +7,7 @@ import {assertValid, readConfigInput} from '../../../lib/command/config-input.js
 import {checkFields, fieldPairs} from '../../../lib/command/group-body.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {renderJson} from '../../../lib/command/output.js'
-import {resolveGroupUuid} from '../../../lib/command/resolve.js'
+import {isUuid, resolveGroupUuid} from '../../../lib/command/resolve.js'
 import {resolveInstance} from '../../../lib/command/rule-instance.js'
 import {ruleInstanceDetail} from '../../../lib/command/views.js'
 
@@ -64,9 +64,9 @@ security_group_uuid is added from the group argument.`
         throw usageError(`${f.config}: security_group_uuid ${JSON.stringify(fileBody.security_group_uuid)} differs from the group argument (${group})`)
       }
       body = {...fileBody, security_group_uuid: group} as RuleInstanceUpdate
-      instanceUuid = /^[0-9a-f-]{36}$/i.test(this.args.instance) ? this.args.instance : (await resolveInstance(client, group, this.args.instance)).uuid
+      instanceUuid = isUuid(this.args.instance) ? this.args.instance : (await resolveInstance(client, group, this.args.instance)).uuid
     } else {
-      const needCurrent = replace.size + add.size + remove.size > 0 || !/^[0-9a-f-]{36}$/i.test(this.args.instance)
+      const needCurrent = replace.size + add.size + remove.size > 0 || !isUuid(this.args.instance)
       const current = needCurrent ? await resolveInstance(client, group, this.args.instance) : undefined
       instanceUuid = current?.uuid ?? this.args.instance
       body = {security_group_uuid: group}

@@ -23,7 +23,7 @@ export default class RulesList extends ModelSecurityCommand<typeof RulesList> {
       this.error(`--search: must be 3-1000 characters, got ${f.search.length}`, {exit: 2, code: 'E_USAGE'})
     }
     const client = await this.client()
-    const items = await fetchList(client, q => client.listSecurityRules({...q, source_type: f['source-type'], search_query: f.search}), f, m => this.note(m))
+    const items = await fetchList(client, q => client.listSecurityRules({...q, source_type: f['source-type'], search_query: f.search}), f, this.pagingNote)
     return this.emitList(items)
   }
 }

@@ -158,8 +158,8 @@ With --model-path the model is scanned on this machine and the per-file results 
       this.note(`Scan ${scan.uuid} created (${scan.eval_outcome}). Wait for it: daystrom model-security scans wait ${scan.uuid}`)
       return this.emitObject(scan, s => scanDetail(s), scanColumns)
     }
-    const reporter = await makeReporter(this.jsonEnabled(), m => this.note(m))
-    const {scans, timedOut} = await waitForScans(client, [scan.uuid], wait, reporter, {initial: new Map([[scan.uuid, scan]]), note: m => this.note(m)})
+    const reporter = await makeReporter(this.jsonEnabled(), this.pagingNote)
+    const {scans, timedOut} = await waitForScans(client, [scan.uuid], wait, reporter, {initial: new Map([[scan.uuid, scan]]), note: this.pagingNote})
     const final = scans[0]
     const failed = this.format() === 'table' ? await failedBlockingRules(client, final).catch(() => []) : []
     await this.emitObject(final, s => scanDetail(s, failed), scanColumns)

@@ -31,7 +31,7 @@ export default class ScansEvaluations extends ModelSecurityCommand<typeof ScansE
     const client = await this.client()
     const items = await fetchList(client, q => client.listScanEvaluations(scan, {
       ...q, result: f.result, rule_instance_uuid: instance, sort_field: f['sort-field'], sort_order: f['sort-order'],
-    }), f, m => this.note(m))
+    }), f, this.pagingNote)
     return this.emitList(items)
   }
 }

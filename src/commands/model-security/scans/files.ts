@@ -43,7 +43,7 @@ export default class ScansFiles extends ModelSecurityCommand<typeof ScansFiles> 
     if (!f.tree) {
       const items = await fetchList(client, q => client.listScanFiles(scan, {
         ...q, query_path: f.path, sort_field: f['sort-field'], sort_dir: f['sort-dir'],
-      }), f, m => this.note(m))
+      }), f, this.pagingNote)
       return this.emitList(items)
     }
     const seen = new Set<string>()

@@ -45,7 +45,7 @@ export default class ScansList extends ModelSecurityCommand<typeof ScansList> {
       ...q, security_group_uuid: group, source_types: f['source-type'], eval_outcomes: f['eval-outcome'],
       search_query: f.search, start_time: f.since, end_time: f.until, labels_query: f['labels-query'],
       model_version_uuid: f['model-version'], sort_order: f['sort-order'],
-    }), f, m => this.note(m))
+    }), f, this.pagingNote)
     return this.emitList(items)
   }
 }

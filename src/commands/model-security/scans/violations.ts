@@ -20,7 +20,7 @@ export default class ScansViolations extends ModelSecurityCommand<typeof ScansVi
   async run(): Promise<Violation[]> {
     const scan = requireUuid(this.args.scan, 'scan')
     const client = await this.client()
-    const items = await fetchList(client, q => client.listScanViolations(scan, q), this.flags, m => this.note(m))
+    const items = await fetchList(client, q => client.listScanViolations(scan, q), this.flags, this.pagingNote)
     return this.emitList(items)
   }
 }

@@ -23,8 +23,8 @@ export default class ScansWait extends ModelSecurityCommand<typeof ScansWait> {
     const uuids = [...new Set((argv as string[]).map((u, i) => requireUuid(u, `scan ${argv.length > 1 ? `#${i + 1}` : ''}`.trim())))]
     const settings = parseWaitFlags(this.flags)
     const client = await this.client()
-    const reporter = await makeReporter(this.jsonEnabled(), m => this.note(m))
-    const {scans, timedOut} = await waitForScans(client, uuids, settings, reporter, {note: m => this.note(m)})
+    const reporter = await makeReporter(this.jsonEnabled(), this.pagingNote)
+    const {scans, timedOut} = await waitForScans(client, uuids, settings, reporter, {note: this.pagingNote})
     const result = scans.length === 1 ? scans[0] : scans
     if (scans.length === 1) {
       const failed = this.format() === 'table' ? await failedBlockingRules(client, scans[0]).catch(() => []) : []

@@ -1,0 +1,244 @@
+/**
+ * Import policy for pickle globals (and Keras `module`/`class_name` pairs): three tiers.
+ *
+ * - safe: tensor-rebuild helpers, containers, dtypes, plain builtins (never reported);
+ * - deny: the union of the anchors' deny lists (picklescan, modelscan, fickling, ModelAudit's additions,
+ *   model-scanning.md §12) plus the gadget advisories of §14, each with a severity;
+ * - unknown: anything else; reported (suspicious) only when the import is actually called.
+ *
+ * Every dotted component of module and name is checked: a deny-listed module covers its sub-modules,
+ * and a dotted *name* that walks through a denied module or a dangerous attribute (`pathlib` + `os.system`)
+ * is denied. Classes (capitalised last component) of well-known ML packages count as safe unless denied.
+ */
+export type Severity = 'critical' | 'high' | 'medium' | 'low'
+export type Tier = 'safe' | 'deny' | 'unknown'
+
+export interface Verdict { tier: Tier; severity?: Severity; reason: string }
+
+/** Python 2 names mapped by `fix_imports` (we apply the mapping for every protocol: conservative). */
+const PY2_MODULES: Record<string, string> = {
+  __builtin__: 'builtins', copy_reg: 'copyreg', exceptions: 'builtins', cPickle: 'pickle', cStringIO: 'io',
+  StringIO: 'io', Queue: 'queue', SocketServer: 'socketserver', urllib2: 'urllib.request', commands: 'subprocess',
+  httplib: 'http.client', _winreg: 'winreg', thread: '_thread', dummy_thread: '_dummy_thread', repr: 'reprlib',
+  UserDict: 'collections', UserList: 'collections', UserString: 'collections', __builtins__: 'builtins',
+}
+
+export function normalizeModule(m: string): string {
+  const first = m.split('.')[0]
+  const mapped = PY2_MODULES[first]
+  return mapped ? mapped + m.slice(first.length) : m
+}
+
+/** Whole modules (and all their sub-modules) denied, with severity. */
+const DENY_MODULES: Record<string, Severity> = {}
+function denyModules(sev: Severity, names: string): void {
+  for (const n of names.split(/\s+/).filter(Boolean)) DENY_MODULES[n] = sev
+}
+denyModules('critical', `os nt posix posixpath ntpath subprocess _posixsubprocess sys pty runpy pickle _pickle pickletools
+  bdb pdb shutil asyncio ctypes _ctypes commands code codeop marshal importlib _frozen_importlib _frozen_importlib_external
+  _imp imp zipimport pkgutil cProfile profile timeit trace pip venv ensurepip pydoc multiprocessing _multiprocessing
+  _osx_support _aix_support _pyrepl distutils numpy.f2py numpy.distutils numpy.testing._private.utils dill cloudpickle
+  test _xxsubinterpreters _interpreters _xxinterpchannels doctest idlelib socket _socket webbrowser uuid
+  torch.hub torch._dynamo torch._inductor torch.utils.bottleneck torch.utils.collect_env
+  fickling picklescan modelscan model_unpickler saferpickle modelaudit
+  mailcap concurrent.futures _thread pexpect pipes winreg _winreg msvcrt _winapi`)
+denyModules('high', `ssl http httplib requests aiohttp urllib urllib2 urllib3 httpx smtplib ftplib poplib imaplib telnetlib
+  nntplib xmlrpc socketserver signal _signal threading atexit site inspect lib2to3 shelve mmap compileall py_compile
+  tempfile fileinput glob tarfile zipfile sqlite3 _sqlite3 linecache gc builtins.__import__ torchvision.io
+  paramiko fabric pycurl wget tkinter`)
+denyModules('medium', `platform select selectors syslog filecmp difflib logging.config weakref _weakref`)
+
+/** Specific (module, name) pairs. A name entry may be dotted ('Trace.run'); prefixes match. */
+const DENY_NAMES: Record<string, Record<string, Severity>> = {}
+function denyNames(sev: Severity, module: string, names: string): void {
+  const m = (DENY_NAMES[module] ??= {})
+  for (const n of names.split(/\s+/).filter(Boolean)) m[n] = sev
+}
+denyNames('critical', 'builtins', 'eval exec compile open getattr apply breakpoint __import__ execfile input globals locals vars reload')
+denyNames('high', 'builtins', 'setattr delattr memoryview help exit quit copyright credits license __build_class__ __loader__')
+denyNames('critical', 'types', 'CodeType FunctionType LambdaType MethodType ModuleType')
+denyNames('high', 'types', 'SimpleNamespace')
+denyNames('critical', 'functools', 'partial partialmethod reduce')
+denyNames('critical', 'operator', 'attrgetter itemgetter methodcaller')
+denyNames('critical', '_operator', 'attrgetter itemgetter methodcaller')
+denyNames('medium', 'operator', 'getitem setitem delitem call')
+denyNames('medium', '_operator', 'getitem setitem delitem call')
+denyNames('high', 'logging', 'FileHandler')
+denyNames('high', '_io', 'FileIO open open_code')
+denyNames('high', 'io', 'FileIO open open_code')
+denyNames('critical', 'codecs', 'open')
+denyNames('medium', 'codecs', 'decode lookup getdecoder')
+denyNames('medium', '_codecs', 'decode lookup')
+denyNames('medium', 'base64', 'b64decode b32decode b16decode a85decode b85decode decodebytes urlsafe_b64decode')
+denyNames('medium', 'zlib', 'decompress')
+denyNames('medium', 'bz2', 'decompress')
+denyNames('medium', 'lzma', 'decompress')
+denyNames('medium', 'binascii', 'a2b_base64 unhexlify a2b_hex')
+denyNames('critical', 'torch.serialization', 'load')
+denyNames('critical', 'torch', 'load compile')
+denyNames('critical', 'torch._inductor.codecache', 'compile_file')
+denyNames('critical', 'torch.fx.experimental.symbolic_shapes', 'ShapeEnv.evaluate_guards_expression')
+denyNames('critical', 'torch.jit.unsupported_tensor_ops', 'execWrapper')
+denyNames('critical', 'torch.utils._config_module', 'ConfigModule.load_config ConfigModule')
+denyNames('critical', 'torch.utils.data.datapipes.utils.decoder', 'basichandlers')
+denyNames('critical', 'torch.distributed.elastic.rendezvous.api', 'basichandlers')
+denyNames('high', 'torch.jit', 'load _load_for_lite_interpreter')
+denyNames('high', 'torch.package', 'PackageImporter')
+denyNames('critical', 'numpy', 'load loadtxt fromfile')
+denyNames('high', 'numpy.lib.npyio', 'load loadtxt')
+denyNames('critical', 'numpy.testing._private.utils', 'runstring')
+denyNames('high', 'pandas', 'read_csv read_pickle read_json read_html read_sql read_table read_excel eval')
+denyNames('high', 'pandas.io.parsers', 'read_csv read_table')
+denyNames('high', 'pandas.io.pickle', 'read_pickle')
+denyNames('critical', 'code', 'InteractiveInterpreter.runcode')
+denyNames('critical', 'ensurepip', '_run_pip')
+denyNames('critical', 'imaplib', 'IMAP4_stream')
+denyNames('critical', 'lib2to3.pgen2.grammar', 'Grammar.loads')
+denyNames('critical', 'lib2to3.pgen2.pgen', 'ParserGenerator.make_label')
+denyNames('critical', 'trace', 'Trace.run Trace.runctx')
+denyNames('critical', 'mailcap', 'findmatch')
+denyNames('critical', 'multiprocessing.util', 'spawnv_passfds')
+denyNames('critical', 'joblib', 'load')
+denyNames('critical', 'joblib.numpy_pickle', 'load')
+denyNames('critical', 'keras.models', 'load_model')
+denyNames('critical', 'tensorflow', 'py_function numpy_function')
+denyNames('high', 'jinja2', 'Template Environment')
+denyNames('critical', 'copyreg', '_reconstructor.__globals__')
+denyNames('high', 'mlflow', 'pyfunc.load_model')
+
+/** Attribute names that, reached by a dotted traversal, mean code execution or escape. */
+const DANGEROUS_ATTRS = new Set(('system popen popen2 popen3 spawn spawnl spawnv spawnve spawnvp execv execve execl execvp ' +
+  'eval exec compile open __import__ __builtins__ __globals__ __subclasses__ __getattribute__ __code__ __reduce__ ' +
+  '__reduce_ex__ __class__ __mro__ __bases__ __base__ __dict__ __init__ __call__ getattr setattr import_module ' +
+  'getattr_static resolve_name run call check_call check_output Popen load loads fork kill remove unlink rmtree ' +
+  'system_profile startfile').split(' '))
+
+const SAFE_BUILTINS = new Set(('bool int float complex str bytes bytearray list tuple set frozenset dict len abs sum min ' +
+  'max round pow divmod sorted reversed enumerate zip range map filter slice iter next all any hash id repr ascii bin ' +
+  'hex oct ord chr isinstance issubclass object callable format NoneType Ellipsis NotImplemented True False None ' +
+  'ValueError KeyError TypeError IndexError RuntimeError Exception AttributeError NotImplementedError').split(' '))
+
+const SAFE: Record<string, Set<string>> = {}
+function safe(module: string, names: string): void {
+  const s = (SAFE[module] ??= new Set())
+  for (const n of names.split(/\s+/).filter(Boolean)) s.add(n)
+}
+safe('collections', 'OrderedDict defaultdict Counter deque namedtuple')
+safe('copyreg', '_reconstructor __newobj__ __newobj_ex__')
+safe('_codecs', 'encode')
+safe('torch', `Size device dtype Tensor FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage
+  ShortStorage CharStorage ByteStorage BoolStorage ComplexFloatStorage ComplexDoubleStorage QInt8Storage QUInt8Storage
+  QInt32Storage QUInt4x2Storage QUInt2x4Storage UntypedStorage TypedStorage float32 float64 float16 bfloat16 int64
+  int32 int16 int8 uint8 bool complex64 complex128 float double half long int short qint8 quint8 qint32
+  float8_e4m3fn float8_e5m2 strided sparse_coo channels_last contiguous_format preserve_format memory_format layout
+  uint16 uint32 uint64 cfloat cdouble`)
+safe('torch._utils', `_rebuild_tensor _rebuild_tensor_v2 _rebuild_tensor_v3 _rebuild_parameter _rebuild_parameter_with_state
+  _rebuild_qtensor _rebuild_sparse_tensor _rebuild_nested_tensor _rebuild_device_tensor_from_numpy _rebuild_meta_tensor_no_storage
+  _rebuild_wrapper_subclass _rebuild_xla_tensor _rebuild_mps_tensor _rebuild_device_tensor_from_cpu_tensor`)
+safe('torch._tensor', '_rebuild_from_type _rebuild_from_type_v2')
+safe('torch.storage', '_load_from_bytes')
+safe('torch.nn.parameter', 'Parameter')
+safe('torch.serialization', '_get_layout')
+safe('numpy', 'dtype ndarray float64 float32 float16 int64 int32 int16 int8 uint8 uint16 uint32 uint64 bool_ complex64 complex128 core')
+safe('numpy.core.multiarray', '_reconstruct scalar')
+safe('numpy._core.multiarray', '_reconstruct scalar')
+safe('numpy.dtypes', '*')
+safe('numpy.random._pickle', '__randomstate_ctor __generator_ctor __bit_generator_ctor')
+safe('joblib.numpy_pickle', 'NumpyArrayWrapper NDArrayWrapper ZNDArrayWrapper')
+safe('datetime', 'datetime date time timedelta timezone')
+safe('numpy.core.numeric', '_frombuffer')
+safe('numpy._core.numeric', '_frombuffer')
+safe('numpy.ma.core', '_mareconstruct')
+safe('numpy.random.bit_generator', '__pyx_unpickle_SeedSequence')
+safe('pandas._libs.internals', '_unpickle_block')
+safe('pandas._libs.tslibs.timestamps', '_unpickle_timestamp')
+safe('pandas._libs.tslibs.timedeltas', '_timedelta_unpickle')
+safe('pandas._libs.tslibs.nattype', '__nat_unpickle')
+safe('pandas.core.indexes.base', '_new_Index')
+safe('pathlib', 'Path PosixPath WindowsPath PurePath PurePosixPath PureWindowsPath')
+safe('argparse', 'Namespace')
+safe('re', '_compile')
+safe('enum', 'Enum IntEnum Flag IntFlag')
+safe('uuid', 'UUID')
+safe('decimal', 'Decimal')
+safe('fractions', 'Fraction')
+safe('builtins', [...SAFE_BUILTINS].join(' '))
+
+/** Packages whose *classes* (capitalised names) are treated as safe data holders unless denied. */
+const ML_PACKAGES = new Set(('sklearn numpy scipy pandas torch transformers tokenizers xgboost lightgbm catboost ' +
+  'joblib collections datetime tensorflow keras tf_keras sentencepiece accelerate peft safetensors huggingface_hub ' +
+  'timm torchvision torchaudio diffusers optimum statsmodels spacy gensim nltk omegaconf lightning pytorch_lightning ' +
+  'fairseq sentence_transformers').split(' '))
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+export function isDottedIdentifier(s: string): boolean {
+  if (s.length === 0 || s.length > 512) return false
+  for (const p of s.split('.')) if (!IDENT.test(p)) return false
+  return true
+}
+
+const cache = new Map<string, Verdict>()
+
+export function classifyGlobal(moduleRaw: string, name: string): Verdict {
+  const key = moduleRaw + '\u0000' + name
+  let v = cache.get(key)
+  if (!v) {
+    v = classifyUncached(moduleRaw, name)
+    if (cache.size > 100_000) cache.clear()
+    cache.set(key, v)
+  }
+  return v
+}
+
+const SEV_RANK: Record<Severity, number> = {low: 0, medium: 1, high: 2, critical: 3}
+export function maxSeverity(a: Severity | undefined, b: Severity | undefined): Severity | undefined {
+  if (!a) return b
+  if (!b) return a
+  return SEV_RANK[a] >= SEV_RANK[b] ? a : b
+}
+export function isMaliciousSeverity(s: Severity | undefined): boolean { return s === 'critical' || s === 'high' }
+
+function classifyUncached(moduleRaw: string, name: string): Verdict {
+  const module = normalizeModule(moduleRaw)
+  const mparts = module.split('.')
+  // 0. curated exact allow-list entries win (e.g. uuid.UUID inside the denied uuid module)
+  if (!name.includes('.') && SAFE[module]?.has(name)) return {tier: 'safe', reason: 'allow-listed'}
+  // 1. whole-module denial, any ancestor
+  for (let i = mparts.length; i >= 1; i--) {
+    const prefix = mparts.slice(0, i).join('.')
+    const sev = DENY_MODULES[prefix]
+    if (sev) return {tier: 'deny', severity: sev, reason: `module ${prefix} is deny-listed`}
+  }
+  const nparts = name.split('.')
+  // 2. exact names (and dotted-name prefixes) in this module or one of its ancestors' tables
+  for (let i = mparts.length; i >= 1; i--) {
+    const table = DENY_NAMES[mparts.slice(0, i).join('.')]
+    if (!table) continue
+    const rest = [...mparts.slice(i), ...nparts]
+    for (let j = rest.length; j >= 1; j--) {
+      const sev = table[rest.slice(0, j).join('.')]
+      if (sev) return {tier: 'deny', severity: sev, reason: `${mparts.slice(0, i).join('.')}.${rest.slice(0, j).join('.')} is deny-listed`}
+    }
+  }
+  // 3. dotted names: every component is an attribute access at load time
+  if (nparts.length > 1) {
+    for (const comp of nparts) {
+      if (DENY_MODULES[comp] || DENY_MODULES[normalizeModule(comp)]) {
+        return {tier: 'deny', severity: 'critical', reason: `dotted name ${module}.${name} reaches module ${comp}`}
+      }
+      if (DANGEROUS_ATTRS.has(comp)) {
+        return {tier: 'deny', severity: 'critical', reason: `dotted name ${module}.${name} reaches attribute ${comp}`}
+      }
+    }
+    // a dotted name through builtins reaching a denied builtin
+    return {tier: 'unknown', reason: `dotted name ${module}.${name} resolved by attribute traversal`}
+  }
+  if (module === 'builtins' && !SAFE_BUILTINS.has(name)) {
+    return {tier: 'unknown', reason: `builtin ${name}`}
+  }
+  const s = SAFE[module]
+  if (s && (s.has(name) || s.has('*'))) return {tier: 'safe', reason: 'allow-listed'}
+  if (ML_PACKAGES.has(mparts[0]) && /^[A-Z]/.test(name)) return {tier: 'safe', reason: `class of known ML package ${mparts[0]}`}
+  return {tier: 'unknown', reason: `import ${module}.${name} is not on the allow list`}
+}
