@@ -40,18 +40,24 @@ export abstract class DaystromCommand<T extends typeof Command> extends Command 
 
   async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: (this.ctor as unknown as typeof DaystromCommand).baseFlags,
-      enableJsonFlag: this.ctor.enableJsonFlag,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    }).catch((error: Error & {oclif?: {exit?: number}}) => {
+    let parsed
+    try {
+      parsed = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (this.ctor as unknown as typeof DaystromCommand).baseFlags,
+        enableJsonFlag: this.ctor.enableJsonFlag,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      })
+    } catch (error) {
       // every parse failure is a usage error (exit 2); oclif leaves some on exitCodes.default (1): an invalid
       // option value (FlagInvalidOptionError) or a flag given twice ("can only be specified once")
       if (error instanceof Errors.CLIError) error.oclif = {...error.oclif, exit: EXIT.USAGE}
+      // and its "did not parse its arguments" warning would only add noise to the usage error
+      ;(this as unknown as {parsed: boolean}).parsed = true
       throw error
-    })
+    }
+    const {args, flags} = parsed
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     const columns = (this.ctor as unknown as {columns?: Column<never>[]}).columns
