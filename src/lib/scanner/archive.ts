@@ -12,6 +12,7 @@ import {Readable} from 'node:stream'
 import {finished} from 'node:stream/promises'
 import zlib from 'node:zlib'
 import Bunzip from 'seek-bzip'
+import {decodeLzmaAlone, decodeXz, XzError, XzUnsupported} from './xz.js'
 import {BufferReader, FileReader, type Reader, SliceReader} from './io.js'
 
 export class BombError extends Error {}
@@ -225,10 +226,12 @@ export async function* iterTar(r: Reader, maxEntries: number): AsyncGenerator<Ta
   }
 }
 
-export type StreamCodec = 'gzip' | 'zlib' | 'deflate-raw' | 'brotli' | 'bzip2'
+export type StreamCodec = 'gzip' | 'zlib' | 'deflate-raw' | 'brotli' | 'bzip2' | 'xz' | 'lzma'
 
-/** bzip2 input is decoded from memory (the decoder is synchronous): larger streams are not decoded. */
-export const BZIP2_MAX_INPUT = 128 << 20
+/** bzip2/xz/lzma input is decoded from memory (the decoders are synchronous): larger streams are not decoded. */
+export const SYNC_DECODER_MAX_INPUT = 128 << 20
+/** Largest LZMA dictionary (window) accepted; xz -9 uses 64 MB. */
+export const XZ_MAX_DICT = 64 << 20
 export class DecoderLimit extends Error {}
 
 export interface Budget {
@@ -246,6 +249,8 @@ const IN_MEMORY_LIMIT = 32 << 20
 /** Stream-decompress `src` with budgets; small outputs stay in memory, large ones go to a temp file. */
 export async function decompress(src: Reader, codec: StreamCodec, budget: Budget, signal?: AbortSignal): Promise<Decompressed> {
   if (codec === 'bzip2') return decompressBzip2(src, budget)
+  if (codec === 'xz') return decodeSync(src, 'xz', (input, sink) => decodeXz(input, (b) => sink.add(b), XZ_MAX_DICT), budget)
+  if (codec === 'lzma') return decodeSync(src, 'lzma', (input, sink) => decodeLzmaAlone(input, (b) => sink.add(b), XZ_MAX_DICT), budget)
   const z = codec === 'gzip' ? zlib.createGunzip() : codec === 'zlib' ? zlib.createInflate()
     : codec === 'deflate-raw' ? zlib.createInflateRaw() : zlib.createBrotliDecompress()
   async function* input(): AsyncGenerator<Buffer> {
@@ -296,70 +301,96 @@ export async function decompress(src: Reader, codec: StreamCodec, budget: Budget
 }
 
 /**
- * bzip2 via the pure-JS `seek-bzip` decoder. Its output goes through writeByte into 1 MB blocks that are
- * budget-checked (bombs abort the decode by throwing) and spilled synchronously to a temp file past
- * IN_MEMORY_LIMIT, so memory stays bounded by the input cap plus ~33 MB.
+ * Output sink for the synchronous decoders (bzip2, xz, lzma): every chunk is budget-checked (a bomb
+ * aborts the decode by throwing) and output past IN_MEMORY_LIMIT is spilled synchronously to a temp
+ * file, so memory stays bounded by the input cap plus ~33 MB.
  */
-async function decompressBzip2(src: Reader, budget: Budget): Promise<Decompressed> {
-  if (src.size > BZIP2_MAX_INPUT) throw new DecoderLimit(`bzip2 stream larger than ${BZIP2_MAX_INPUT >> 20} MB is not decoded`)
-  const input = Buffer.from(await src.read(0, src.size))
-  const chunks: Buffer[] = []
-  let cur = Buffer.allocUnsafe(1 << 20)
-  let pos = 0
-  let total = 0
-  let tmpDir: string | null = null
-  let fd: number | null = null
-  const flush = (): void => {
-    if (pos === 0) return
-    const b = cur.subarray(0, pos)
-    if (fd !== null) writeSync(fd, b)
-    else {
-      chunks.push(b)
-      cur = Buffer.allocUnsafe(1 << 20)
-      if (total > IN_MEMORY_LIMIT) {
-        tmpDir = mkdtempSync(join(tmpdir(), 'daystrom-scan-'))
-        fd = openSync(join(tmpDir, 'member'), 'w')
-        for (const c of chunks) writeSync(fd, c)
-        chunks.length = 0
-      }
+class SyncSink {
+  private chunks: Buffer[] = []
+  total = 0
+  private tmpDir: string | null = null
+  private fd: number | null = null
+  constructor(private readonly srcSize: number, private readonly budget: Budget) {}
+  add(b: Buffer): void {
+    this.total += b.length
+    if (this.total > this.budget.remainingBytes) throw new BombError(`decompressed data exceeds the remaining budget of ${this.budget.remainingBytes} bytes`)
+    if (this.total > this.budget.ratioFloor && this.total > this.srcSize * this.budget.maxRatio) {
+      throw new BombError(`expansion ratio above ${this.budget.maxRatio}:1 (${this.srcSize} compressed bytes already produced ${this.total})`)
     }
-    pos = 0
+    if (this.fd !== null) { writeSync(this.fd, b); return }
+    this.chunks.push(b)
+    if (this.total > IN_MEMORY_LIMIT) {
+      this.tmpDir = mkdtempSync(join(tmpdir(), 'daystrom-scan-'))
+      this.fd = openSync(join(this.tmpDir, 'member'), 'w')
+      for (const c of this.chunks) writeSync(this.fd, c)
+      this.chunks = []
+    }
   }
-  const out = {
-    writeByte(b: number): void {
-      cur[pos++] = b
-      if (pos === cur.length) {
-        total += pos
-        if (total > budget.remainingBytes) throw new BombError(`decompressed data exceeds the remaining budget of ${budget.remainingBytes} bytes`)
-        if (total > budget.ratioFloor && total > src.size * budget.maxRatio) {
-          throw new BombError(`expansion ratio above ${budget.maxRatio}:1 (${src.size} compressed bytes already produced ${total})`)
-        }
-        flush()
-      }
-    },
+  async abort(): Promise<void> {
+    this.budget.remainingBytes -= this.total
+    if (this.fd !== null) { try { closeSync(this.fd) } catch { /* closed */ } this.fd = null }
+    if (this.tmpDir) await rm(this.tmpDir, {recursive: true, force: true})
   }
-  const cleanupTmp = async (): Promise<void> => {
-    if (fd !== null) { try { closeSync(fd) } catch { /* already closed */ } fd = null }
-    if (tmpDir) await rm(tmpDir, {recursive: true, force: true})
+  async finish(): Promise<Decompressed> {
+    this.budget.remainingBytes -= this.total
+    if (this.fd !== null) {
+      closeSync(this.fd)
+      this.fd = null
+      const dir = this.tmpDir!
+      const fr = await FileReader.open(join(dir, 'member'))
+      return {reader: fr, size: this.total, cleanup: async () => { await fr.close(); await rm(dir, {recursive: true, force: true}) }}
+    }
+    return {reader: new BufferReader(Buffer.concat(this.chunks)), size: this.total, cleanup: async () => {}}
   }
+}
+
+/** Run a synchronous decoder over the (capped) in-memory input with a SyncSink. */
+async function decodeSync(src: Reader, name: string, run: (input: Buffer, sink: SyncSink) => void, budget: Budget): Promise<Decompressed> {
+  if (src.size > SYNC_DECODER_MAX_INPUT) throw new DecoderLimit(`${name} stream larger than ${SYNC_DECODER_MAX_INPUT >> 20} MB is not decoded`)
+  const input = Buffer.from(await src.read(0, src.size))
+  const sink = new SyncSink(src.size, budget)
   try {
-    Bunzip.decode(input, out, true)
-    total += pos
-    flush()
+    run(input, sink)
   } catch (e) {
-    budget.remainingBytes -= total
-    await cleanupTmp()
+    await sink.abort()
     if (e instanceof BombError) throw e
-    throw new ArchiveError(`bzip2 data is corrupt: ${(e as Error).message ?? String(e)}`)
+    if (e instanceof XzUnsupported) throw new DecoderLimit(`decoder unavailable: ${e.message}`)
+    throw new ArchiveError(`${name} data is corrupt: ${(e as Error).message ?? String(e)}`)
   }
-  budget.remainingBytes -= total
-  if (fd !== null) {
-    closeSync(fd)
-    fd = null
-    const fr = await FileReader.open(join(tmpDir!, 'member'))
-    return {reader: fr, size: total, cleanup: async () => { await fr.close(); await cleanupTmp() }}
-  }
-  return {reader: new BufferReader(Buffer.concat(chunks)), size: total, cleanup: async () => {}}
+  return sink.finish()
+}
+
+/** bzip2 via the pure-JS `seek-bzip` decoder (writeByte output collected in 1 MB blocks). */
+async function decompressBzip2(src: Reader, budget: Budget): Promise<Decompressed> {
+  return decodeSync(src, 'bzip2', (input, sink) => {
+    let cur = Buffer.allocUnsafe(1 << 20)
+    let pos = 0
+    Bunzip.decode(input, {
+      writeByte(b: number): void {
+        cur[pos++] = b
+        if (pos === cur.length) { sink.add(cur); cur = Buffer.allocUnsafe(1 << 20); pos = 0 }
+      },
+    }, true)
+    if (pos) sink.add(cur.subarray(0, pos))
+  }, budget)
+}
+
+/** LZMA member of a zip (method 14): u16 version, u16 props size, props (5 bytes), LZMA data. */
+function decodeZipLzma(input: Buffer, emit: (b: Buffer) => void, size: number, eos: boolean): void {
+  if (input.length < 9) throw new XzError('zip lzma header truncated')
+  const propsSize = input.readUInt16LE(2)
+  if (propsSize !== 5) throw new XzError('zip lzma properties are not 5 bytes')
+  const alone = Buffer.alloc(13 + input.length - 9)
+  input.copy(alone, 0, 4, 9)
+  if (eos) alone.fill(0xff, 5, 13)
+  else { alone.writeUInt32LE(size % 0x100000000, 5); alone.writeUInt32LE(Math.floor(size / 0x100000000), 9) }
+  input.copy(alone, 13, 9)
+  decodeLzmaAlone(alone, emit, XZ_MAX_DICT)
+}
+
+/** Decode a zip member stored with method 14 (LZMA); `eos` = general-purpose flag bit 1. */
+export async function decompressZipLzma(src: Reader, size: number, eos: boolean, budget: Budget): Promise<Decompressed> {
+  return decodeSync(src, 'zip lzma', (input, sink) => decodeZipLzma(input, (b) => sink.add(b), size, eos), budget)
 }
 
 export function zipMemberReader(parent: Reader, e: ZipEntry): Reader {

@@ -5,7 +5,7 @@
 import {basename, dirname, extname, isAbsolute, relative, resolve} from 'node:path'
 import {realpath} from 'node:fs/promises'
 import type {ThreatCategory} from '../airs/enums.js'
-import {ArchiveError, BombError, type Budget, decompress, DecoderLimit, isTarHeader, iterTar, linkEscapes, readZipDirectory, slipReason,
+import {ArchiveError, BombError, type Budget, decompress, decompressZipLzma, DecoderLimit, isTarHeader, iterTar, linkEscapes, readZipDirectory, slipReason,
   type StreamCodec, type TarEntry, type ZipEntry, zipMemberReader} from './archive.js'
 import {analyzeGguf, analyzeKerasConfig, checkTemplate, findH5ModelConfig, liteRtOps, looksOnnx, looksSafetensors, onnxInfo,
   readNpyHeader, type RawIssue, TF_EXEC_OPS, TF_READ_OPS, tfOps, validateSafetensors} from './formats.js'
@@ -132,8 +132,7 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
     return scanCompressed(r, src, name, depth, fx, o, 'bzip2', 'bzip2')
   }
   if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
-    addFormat(fx, 'xz', fmtOn)
-    return {status: 'skipped', reason: 'decoder unavailable: xz (no xz/lzma decoder in this scanner)'}
+    return scanCompressed(r, src, name, depth, fx, o, 'xz', 'xz')
   }
   if (head.length >= 4 && head.readUInt32LE(0) === 0x184d2204) {
     addFormat(fx, 'lz4', fmtOn)
@@ -144,8 +143,7 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
     return {status: 'skipped', reason: 'decoder unavailable: 7z'}
   }
   if (b0 === 0x5d && b1 === 0 && head[2] === 0 && (ext === '.lzma' || ext === '.xz' || ext === '.joblib')) {
-    addFormat(fx, 'lzma', fmtOn)
-    return {status: 'skipped', reason: 'decoder unavailable: lzma'}
+    return scanCompressed(r, src, name, depth, fx, o, 'lzma', 'lzma')
   }
   if (isTarHeader(head.length >= 512 ? head.subarray(0, 512) : Buffer.alloc(0))) return scanTar(r, src, name, depth, fx, o)
 
@@ -165,7 +163,7 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
   }
   if (looksSafetensors(head, r.size)) return scanSafetensors(r, src, fx, fmtOn)
   if (ext === '.onnx' || (looksOnnx(head) && !o.storage)) {
-    const out = await scanOnnx(r, src, name, fx, fmtOn, ext === '.onnx')
+    const out = await scanOnnx(r, src, fx, fmtOn, ext === '.onnx')
     if (out) return out
   }
   if (base === 'saved_model.pb' || ext === '.pb' || ext === '.pbtxt') {
@@ -266,7 +264,7 @@ async function scanCompressed(r: Reader, src: string, name: string, depth: numbe
   }
   addFormat(fx, format, o.addFormat !== false)
   try {
-    let inner = name.replace(/\.(gz|gzip|z|zlib|tgz|bz2|tbz2?)$/i, (m) => (/^\.t/i.test(m) ? '.tar' : ''))
+    let inner = name.replace(/\.(gz|gzip|z|zlib|tgz|bz2|tbz2?|xz|txz|lzma)$/i, (m) => (/^\.t/i.test(m) ? '.tar' : ''))
     if (inner === name) inner = name + '.inner'
     const famHint: AOpts = {...o, topLevel: false}
     if (lowerExt(name) === '.joblib' || /\.joblib\./i.test(name)) famHint.family = 'joblib'
@@ -347,7 +345,7 @@ async function scanZip(r: Reader, src: string, name: string, depth: number, fx: 
     let cleanup: (() => Promise<void>) | null = null
     if (e.method === 0) {
       mr = zipMemberReader(r, e)
-    } else if (e.method === 8 || e.method === 12) {
+    } else if (e.method === 8 || e.method === 12 || e.method === 14 || e.method === 95) {
       if (e.size > fx.budget.remainingBytes) {
         fx.findings.push({threat: null, source: msrc, module: 'zip', operator: 'decompression',
           description: `zip member declares ${e.size} bytes, beyond the remaining expansion budget; not followed`})
@@ -355,7 +353,8 @@ async function scanZip(r: Reader, src: string, name: string, depth: number, fx: 
       }
       if (fx.bombs > 0) { addIncomplete(fx, `${msrc}: not decompressed (a decompression bomb was already found in this file)`); continue }
       try {
-        const d = await decompress(zipMemberReader(r, e), e.method === 12 ? 'bzip2' : 'deflate-raw', fx.budget, fx.signal)
+        const d = e.method === 14 ? await decompressZipLzma(zipMemberReader(r, e), e.size, (e.flags & 2) !== 0, fx.budget)
+          : await decompress(zipMemberReader(r, e), e.method === 12 ? 'bzip2' : e.method === 95 ? 'xz' : 'deflate-raw', fx.budget, fx.signal)
         mr = d.reader; cleanup = d.cleanup
       } catch (err) {
         if (err instanceof BombError) {
@@ -492,7 +491,7 @@ async function scanH5(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Prom
     addFormat(fx, 'keras_legacy_h5', fmtOn)
     const seen = new Set<string>()
     for (const config of configs) {
-      for (const i of analyzeKerasConfig(config, true)) {
+      for (const i of analyzeKerasConfig(config)) {
         const k = `${i.threat}|${i.operator}|${i.description}`
         if (!seen.has(k)) { seen.add(k); push(fx, src, i) }
       }
@@ -511,7 +510,7 @@ async function scanKerasJson(r: Reader, src: string, fx: FileCtx): Promise<void>
   if (r.size > LIMITS.maxJsonBytes) { addIncomplete(fx, `${src}: config larger than ${LIMITS.maxJsonBytes} bytes not parsed`); return }
   let doc: unknown
   try { doc = JSON.parse((await r.read(0, r.size)).toString('utf8')) } catch (e) { addIncomplete(fx, `${src}: invalid JSON (${(e as Error).message})`); return }
-  for (const i of analyzeKerasConfig(doc, false)) push(fx, src, i)
+  for (const i of analyzeKerasConfig(doc)) push(fx, src, i)
 }
 
 async function scanKerasMetadata(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Promise<Outcome> {
@@ -528,7 +527,7 @@ async function scanKerasMetadata(r: Reader, src: string, fx: FileCtx, fmtOn: boo
       else if (ch === '}') { depth--; if (depth === 0) { try { json = JSON.parse(text.slice(m.index, i + 1)) } catch { /* */ } break } }
       else if (ch === '"') { i++; while (i < text.length && text[i] !== '"') { if (text[i] === '\\') i++; i++ } }
     }
-    for (const i of analyzeKerasConfig(json ?? {class_name: m[1], config: {}}, true)) push(fx, src, i)
+    for (const i of analyzeKerasConfig(json ?? {class_name: m[1], config: {}})) push(fx, src, i)
   }
   return {status: 'scanned'}
 }
@@ -583,7 +582,7 @@ async function scanTf(r: Reader, src: string, fx: FileCtx, fmtOn: boolean, graph
   return {status: 'scanned'}
 }
 
-async function scanOnnx(r: Reader, src: string, name: string, fx: FileCtx, fmtOn: boolean, byExt: boolean): Promise<Outcome | null> {
+async function scanOnnx(r: Reader, src: string, fx: FileCtx, fmtOn: boolean, byExt: boolean): Promise<Outcome | null> {
   let info
   try { info = await onnxInfo(r) } catch (e) {
     if (!byExt) return null
@@ -619,7 +618,6 @@ async function scanOnnx(r: Reader, src: string, name: string, fx: FileCtx, fmtOn
     }
     if (escapes.size > 20) break
   }
-  void name
   return {status: 'scanned'}
 }
 
@@ -631,17 +629,19 @@ async function scanJson(r: Reader, src: string, name: string, fx: FileCtx, fmtOn
     return {status: 'skipped', reason: `JSON larger than ${LIMITS.maxJsonBytes} bytes not parsed`}
   }
   let doc: unknown
+  let text = ''
   try {
-    doc = JSON.parse((await r.read(0, r.size)).toString('utf8'))
+    text = (await r.read(0, r.size)).toString('utf8')
+    doc = JSON.parse(text)
   } catch (e) {
     if (lowerExt(name) !== '.json') return null
     addFormat(fx, 'json', fmtOn)
     return {status: 'skipped', reason: `not parsed: invalid JSON (${(e as Error).message})`}
   }
   addFormat(fx, isIndex ? 'safetensors_index' : 'json', fmtOn)
-  checkHydraTargets(JSON.stringify(doc), src, fx)
+  checkHydraTargets(text, src, fx)
   if (doc && typeof doc === 'object' && !Array.isArray(doc) && 'class_name' in doc) {
-    for (const i of analyzeKerasConfig(doc, false)) push(fx, src, i)
+    for (const i of analyzeKerasConfig(doc)) push(fx, src, i)
   }
   if (isIndex && doc && typeof doc === 'object') {
     const wm = (doc as {weight_map?: Record<string, unknown>}).weight_map

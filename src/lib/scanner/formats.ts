@@ -280,7 +280,7 @@ function decodedStrings(v: unknown, out: string[], depth = 0): void {
 }
 
 /** Walk a Keras model config (JSON) for Lambda layers, non-Keras modules and registered custom objects. */
-export function analyzeKerasConfig(doc: unknown, legacy: boolean): RawIssue[] {
+export function analyzeKerasConfig(doc: unknown): RawIssue[] {
   const issues: RawIssue[] = []
   const seen = new Set<string>()
   const add = (key: string, i: RawIssue): void => { if (!seen.has(key) && issues.length < 200) { seen.add(key); issues.push(i) } }
@@ -335,7 +335,6 @@ export function analyzeKerasConfig(doc: unknown, legacy: boolean): RawIssue[] {
     for (const x of Object.values(o)) visit(x, depth + 1)
   }
   visit(doc, 0)
-  void legacy
   return issues
 }
 
@@ -472,8 +471,13 @@ export async function onnxInfo(r: Reader): Promise<OnnxInfo> {
   const tensor: FieldHandler = async (f, cc, end) => { if (f === 13) { await kv(cc, end); return true } return false }
   const sparse: FieldHandler = async (f, cc, end) => { if (f === 1 || f === 2) { await walkMessage(cc, end, tensor, 6); return true } return false }
   let graph: FieldHandler
+  let graphDepth = 0
   const attribute: FieldHandler = async (f, cc, end) => {
-    if (f === 6 || f === 11) { await walkMessage(cc, end, graph, 8); return true }
+    if (f === 6 || f === 11) {
+      if (++graphDepth > 64) throw new Error('ONNX subgraphs nested deeper than 64 levels')
+      try { await walkMessage(cc, end, graph, 8) } finally { graphDepth-- }
+      return true
+    }
     if (f === 5 || f === 10) { await walkMessage(cc, end, tensor, 8); return true }
     return false
   }

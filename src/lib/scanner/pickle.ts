@@ -140,6 +140,7 @@ interface Ctx {
   byKey: Map<string, PickleFinding>
   globals: Set<string>
   strBudget: number
+  nesting: number
 }
 
 function addFinding(ctx: Ctx, key: string, f: PickleFinding): PickleFinding {
@@ -170,7 +171,7 @@ export async function analyzePickleStream(c: Cursor, opts: PickleOptions = {}): 
   const res: PickleResult = {
     findings: [], pickles: 0, opcodes: 0, globals: [], notes: [], endOffset: c.pos, sawJoblib: false, sawTorch: false, unsafeCalls: 0,
   }
-  const ctx: Ctx = {c, opts, res, byKey: new Map(), globals: new Set(), strBudget: STR_BUDGET}
+  const ctx: Ctx = {c, opts, res, byKey: new Map(), globals: new Set(), strBudget: STR_BUDGET, nesting: 0}
   const maxPickles = opts.maxPickles ?? 64
   for (let i = 0; c.remaining > 0; i++) {
     if (i > 0) {
@@ -445,7 +446,9 @@ async function runOne(ctx: Ctx): Promise<void> {
     }
     if (item === 0) {
       // object array: joblib writes a nested pickle inline; analyse it with the same collector
-      await runOne(ctx)
+      if (ctx.nesting >= 32) throw new Malformed('joblib object arrays nested deeper than 32 levels')
+      ctx.nesting++
+      try { await runOne(ctx) } finally { ctx.nesting-- }
       return
     }
     const n = (shape as number[]).reduce((a, b) => a * b, 1) * item
@@ -652,9 +655,10 @@ async function runOne(ctx: Ctx): Promise<void> {
         if (typeof name === 'string' && typeof module === 'string') { push(doImport(module, name, 'STACK_GLOBAL', offset)); break }
         if ((name === DROPPED || module === DROPPED) && (typeof name === 'string' || name === DROPPED) && (typeof module === 'string' || module === DROPPED)) {
           // literal strings whose text was not retained (memory budget): judge by the visible half
-          const known = typeof name === 'string' ? classifyGlobal('_', name) : classifyGlobal(module as string, '_')
-          const visible = typeof name === 'string' ? name : module as string
-          const bad = known.tier === 'deny' || /^(system|popen|exec|eval|__import__|getattr|import_module|loads|load|run|call|check_output|Popen|spawn\w*|open|compile)$/.test(visible)
+          const visible = typeof name === 'string' ? name : typeof module === 'string' ? module : '<not retained>'
+          const known = typeof name === 'string' ? classifyGlobal('_', name) : typeof module === 'string' ? classifyGlobal(module, '_') : null
+          // nothing visible at all: fail closed, like a computed import
+          const bad = !known || known.tier === 'deny' || /^(system|popen|exec|eval|__import__|getattr|import_module|loads|load|run|call|check_output|Popen|spawn\w*|open|compile)$/.test(visible)
           const key = `<unretained>|${visible}`
           addFinding(ctx, key, {
             severity: bad ? 'critical' : 'medium', malicious: bad, module: typeof module === 'string' ? module : '<not retained>',

@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+/**
+ * Local scanner benchmark (plain node ESM; needs a built dist/: `npx tsc -p tsconfig.json`).
+ *
+ *   node bench/scanner.js                      # ~50 MB dense pickle, 1 GB checkpoint, 2,000 small pickles
+ *   BENCH_SCANNER_BIG_MB=256 node bench/scanner.js
+ *
+ * Builds its inputs under a temp dir, measures each case in a fresh child process (so peak RSS is per
+ * case), compares with a raw read and `sha256sum` of the same files (page cache warm for all three),
+ * prints readable lines, and removes its temp dir. No pass/fail.
+ */
+import {spawnSync} from 'node:child_process'
+import {createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {finished} from 'node:stream/promises'
+
+const SELF = fileURLToPath(import.meta.url)
+const DIST = new URL('../dist/lib/scanner/index.js', import.meta.url)
+
+// ------------------------------------------------------------------ child mode: one measurement
+if (process.argv[2] === '--child') {
+  const [, , , kind, target] = process.argv
+  const mod = kind === 'scan' ? await import(DIST.href) : null
+  const t0 = performance.now()
+  let bytes = 0
+  let extra = {}
+  if (kind === 'read') {
+    for await (const chunk of createReadStream(target, {highWaterMark: 4 << 20})) bytes += chunk.length
+  } else if (kind === 'scan') {
+    const rep = await mod.scanPath(target)
+    const sd = rep.scanDetails
+    bytes = sd.model_size_bytes
+    extra = {files: sd.files.length, scanned: sd.total_files_scanned, issues: sd.files.reduce((a, f) => a + (f.issues_detected?.length ?? 0), 0),
+      statuses: [...new Set(sd.files.map((f) => f.modelscan_status))].join(',')}
+  }
+  const ms = performance.now() - t0
+  process.stdout.write(JSON.stringify({ms, bytes, maxRssKb: process.resourceUsage().maxRSS, ...extra}) + '\n')
+  process.exit(0)
+}
+
+// ------------------------------------------------------------------ input builders
+function shortStr(s) {
+  const b = Buffer.from(s, 'utf8')
+  return Buffer.concat([Buffer.from([0x8c, b.length]), b])
+}
+
+/** Protocol-4 list of small ints and short strings with MEMOIZE, appended in batches of 1,000. */
+async function writeDensePickle(path, targetBytes) {
+  const out = createWriteStream(path)
+  out.write(Buffer.from([0x80, 0x04, 0x5d, 0x94])) // PROTO 4, EMPTY_LIST, MEMOIZE
+  let written = 4
+  let n = 0
+  while (written < targetBytes) {
+    const parts = [Buffer.from([0x28])] // MARK
+    for (let j = 0; j < 1000; j++, n++) {
+      if (j % 2) parts.push(Buffer.from([0x4b, n & 0xff])) // BININT1
+      else parts.push(shortStr(`tok${n % 50000}`), Buffer.from([0x94])) // SHORT_BINUNICODE + MEMOIZE
+    }
+    parts.push(Buffer.from([0x65])) // APPENDS
+    const b = Buffer.concat(parts)
+    written += b.length
+    if (!out.write(b)) await new Promise((r) => out.once('drain', r))
+  }
+  out.end(Buffer.from([0x2e]))
+  await finished(out)
+  return n
+}
+
+function torchDataPkl(keys) {
+  const parts = [Buffer.from([0x80, 0x02]), Buffer.from('ccollections\nOrderedDict\n'), Buffer.from(')R(', 'latin1')]
+  for (const k of keys) {
+    parts.push(Buffer.from(`X${''}`, 'latin1').subarray(0, 0))
+    const name = Buffer.from(`layer.${k}.weight`)
+    const h = Buffer.alloc(5); h[0] = 0x58; h.writeUInt32LE(name.length, 1)
+    parts.push(h, name)
+    parts.push(Buffer.from('ctorch._utils\n_rebuild_tensor_v2\n('))
+    const key = Buffer.from(String(k))
+    const kh = Buffer.alloc(5); kh[0] = 0x58; kh.writeUInt32LE(key.length, 1)
+    parts.push(Buffer.from('(X\x07\x00\x00\x00storagectorch\nFloatStorage\n', 'latin1'), kh, key, Buffer.from('X\x03\x00\x00\x00cpuK\x10tQ', 'latin1'))
+    parts.push(Buffer.from('K\x00(K\x04K\x04t(K\x04K\x01t\x89ccollections\nOrderedDict\n)RtR', 'latin1'))
+  }
+  parts.push(Buffer.from('u.', 'latin1'))
+  return Buffer.concat(parts)
+}
+
+function localHeader(name, size) {
+  const n = Buffer.from(name)
+  const h = Buffer.alloc(30)
+  h.writeUInt32LE(0x04034b50, 0); h.writeUInt16LE(20, 4); h.writeUInt16LE(0, 8)
+  h.writeUInt32LE(0, 14); h.writeUInt32LE(size, 18); h.writeUInt32LE(size, 22); h.writeUInt16LE(n.length, 26)
+  return Buffer.concat([h, n])
+}
+function centralHeader(name, size, offset) {
+  const n = Buffer.from(name)
+  const c = Buffer.alloc(46)
+  c.writeUInt32LE(0x02014b50, 0); c.writeUInt16LE(20, 4); c.writeUInt16LE(20, 6)
+  c.writeUInt32LE(0, 16); c.writeUInt32LE(size, 20); c.writeUInt32LE(size, 24); c.writeUInt16LE(n.length, 28); c.writeUInt32LE(offset, 42)
+  return Buffer.concat([c, n])
+}
+
+/** torch.save-style zip: small data.pkl plus big stored data/N members (64 MB each). CRCs are 0 (torch ignores them). */
+async function writeCheckpoint(path, totalMb) {
+  const memberMb = 64
+  const members = Math.max(1, Math.ceil(totalMb / memberMb))
+  const out = createWriteStream(path)
+  const central = []
+  let offset = 0
+  const put = async (b) => { offset += b.length; if (!out.write(b)) await new Promise((r) => out.once('drain', r)) }
+  const pkl = torchDataPkl([...Array(members).keys()])
+  central.push(centralHeader('archive/data.pkl', pkl.length, offset))
+  await put(localHeader('archive/data.pkl', pkl.length)); await put(pkl)
+  const block = Buffer.alloc(1 << 20)
+  for (let i = 0; i < block.length; i += 4) block.writeFloatLE(Math.sin(i) * 0.02, i)
+  for (let m = 0; m < members; m++) {
+    const mb = Math.min(memberMb, totalMb - m * memberMb)
+    const size = Math.max(1, mb) << 20
+    central.push(centralHeader(`archive/data/${m}`, size, offset))
+    await put(localHeader(`archive/data/${m}`, size))
+    for (let i = 0; i < size; i += block.length) await put(block.subarray(0, Math.min(block.length, size - i)))
+  }
+  const ver = Buffer.from('3\n')
+  central.push(centralHeader('archive/version', ver.length, offset))
+  await put(localHeader('archive/version', ver.length)); await put(ver)
+  const cd = Buffer.concat(central)
+  const eocd = Buffer.alloc(22)
+  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(central.length, 8); eocd.writeUInt16LE(central.length, 10)
+  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(offset, 16)
+  out.end(Buffer.concat([cd, eocd]))
+  await finished(out)
+}
+
+function writeSmallPickles(dir, count) {
+  mkdirSync(dir, {recursive: true})
+  for (let i = 0; i < count; i++) {
+    const parts = [Buffer.from([0x80, 0x02, 0x7d, 0x28])]
+    for (let j = 0; j < 50; j++) parts.push(Buffer.from(`X\x05\x00\x00\x00k${String(j).padStart(4, '0')}K${String.fromCharCode(j)}`, 'latin1'))
+    parts.push(Buffer.from('u.'))
+    writeFileSync(join(dir, `p${String(i).padStart(5, '0')}.pkl`), Buffer.concat(parts))
+  }
+}
+
+// ------------------------------------------------------------------ measurement helpers
+function child(kind, target) {
+  const r = spawnSync(process.execPath, [SELF, '--child', kind, target], {encoding: 'utf8', maxBuffer: 1 << 20})
+  if (r.status !== 0) throw new Error(`${kind} ${target} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop())
+}
+
+function sha256sum(target) {
+  const t0 = performance.now()
+  const r = spawnSync('sha256sum', [target], {encoding: 'utf8'})
+  if (r.status !== 0) return null
+  return performance.now() - t0
+}
+
+const mbps = (bytes, ms) => (bytes / (1 << 20)) / (ms / 1000)
+const fmt = (n, d = 1) => n.toFixed(d)
+
+function reportFile(label, path) {
+  const size = statSync(path).size
+  child('read', path) // warm the page cache
+  const raw = child('read', path)
+  const shaMs = sha256sum(path)
+  const scan = child('scan', path)
+  console.log(`${label}: ${fmt(size / (1 << 20))} MB`)
+  console.log(`  raw read     ${fmt(mbps(size, raw.ms))} MB/s (${fmt(raw.ms, 0)} ms), peak RSS ${fmt(raw.maxRssKb / 1024)} MB`)
+  if (shaMs !== null) console.log(`  sha256sum    ${fmt(mbps(size, shaMs))} MB/s (${fmt(shaMs, 0)} ms)`)
+  else console.log('  sha256sum    unavailable')
+  console.log(`  scanner      ${fmt(mbps(size, scan.ms))} MB/s (${fmt(scan.ms, 0)} ms), peak RSS ${fmt(scan.maxRssKb / 1024)} MB, status ${scan.statuses}, issues ${scan.issues}`)
+  if (shaMs !== null) console.log(`  scanner/sha256sum throughput ratio ${fmt(shaMs / scan.ms * 100, 0)}%`)
+}
+
+// ------------------------------------------------------------------ main
+const bigMb = Math.max(1, parseInt(process.env.BENCH_SCANNER_BIG_MB ?? '1024', 10) || 1024)
+const denseMb = Math.max(1, parseInt(process.env.BENCH_SCANNER_DENSE_MB ?? '50', 10) || 50)
+const work = mkdtempSync(join(tmpdir(), 'daystrom-bench-scanner-'))
+try {
+  console.log(`daystrom scanner benchmark (node ${process.version}, temp ${work})`)
+  const dense = join(work, 'dense.pkl')
+  const n = await writeDensePickle(dense, denseMb << 20)
+  console.log(`built dense pickle: ${n.toLocaleString()} list items`)
+  reportFile('dense-opcode pickle', dense)
+
+  const ckpt = join(work, 'checkpoint.pt')
+  await writeCheckpoint(ckpt, bigMb)
+  reportFile('torch-style checkpoint', ckpt)
+  rmSync(ckpt, {force: true})
+
+  const smallDir = join(work, 'small')
+  writeSmallPickles(smallDir, 2000)
+  const s = child('scan', smallDir)
+  console.log(`2,000 small pickles: ${fmt(2000 / (s.ms / 1000), 0)} files/s (${fmt(s.ms, 0)} ms), peak RSS ${fmt(s.maxRssKb / 1024)} MB, scanned ${s.scanned}, issues ${s.issues}`)
+} finally {
+  rmSync(work, {recursive: true, force: true})
+}

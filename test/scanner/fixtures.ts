@@ -1,0 +1,340 @@
+/**
+ * Fixture builders for the scanner tests. Everything is produced byte by byte: a tiny pickle *writer*
+ * (opcodes only; nothing is ever unpickled), zip/tar writers, a protobuf writer, GGUF/safetensors
+ * builders. No Python, no model library, nothing executed.
+ */
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import zlib from 'node:zlib'
+
+// ------------------------------------------------------------------ pickle writer
+
+export class PW {
+  private parts: Buffer[] = []
+  constructor(readonly proto: number = 2) {
+    if (proto >= 2) this.raw(Buffer.from([0x80, proto]))
+  }
+  raw(b: Buffer | string): this { this.parts.push(typeof b === 'string' ? Buffer.from(b, 'latin1') : b); return this }
+  op(...codes: Array<number | string>): this {
+    for (const c of codes) this.raw(typeof c === 'number' ? Buffer.from([c]) : c)
+    return this
+  }
+  mark(): this { return this.op('(') }
+  stop(): this { return this.op('.') }
+  reduce(): this { return this.op('R') }
+  build(): this { return this.op('b') }
+  tuple(): this { return this.op('t') }
+  tuple1(): this { return this.proto >= 2 ? this.op(0x85) : this.op(')') }
+  emptyTuple(): this { return this.op(')') }
+  emptyDict(): this { return this.op('}') }
+  emptyList(): this { return this.op(']') }
+  setitems(): this { return this.op('u') }
+  appends(): this { return this.op('e') }
+  none(): this { return this.op('N') }
+  /** GLOBAL with two text lines (all protocols). */
+  global(module: string, name: string): this { return this.raw(`c${module}\n${name}\n`) }
+  inst(module: string, name: string): this { return this.raw(`i${module}\n${name}\n`) }
+  stackGlobal(): this { return this.op(0x93) }
+  memoize(): this { return this.op(0x94) }
+  put(i: number): this {
+    if (this.proto === 0) return this.raw(`p${i}\n`)
+    if (i < 256) return this.raw(Buffer.from([0x71, i]))
+    const b = Buffer.alloc(5); b[0] = 0x72; b.writeUInt32LE(i, 1); return this.raw(b)
+  }
+  get(i: number): this {
+    if (this.proto === 0) return this.raw(`g${i}\n`)
+    if (i < 256) return this.raw(Buffer.from([0x68, i]))
+    const b = Buffer.alloc(5); b[0] = 0x6a; b.writeUInt32LE(i, 1); return this.raw(b)
+  }
+  int(n: number): this {
+    if (this.proto === 0) return this.raw(`I${n}\n`)
+    if (n >= 0 && n < 256) return this.raw(Buffer.from([0x4b, n]))
+    if (n >= 0 && n < 65536) { const b = Buffer.alloc(3); b[0] = 0x4d; b.writeUInt16LE(n, 1); return this.raw(b) }
+    const b = Buffer.alloc(5); b[0] = 0x4a; b.writeInt32LE(n, 1); return this.raw(b)
+  }
+  /** A text string with the opcode the protocol would use. */
+  str(s: string): this {
+    const u = Buffer.from(s, 'utf8')
+    if (this.proto === 0) return this.raw(`V${s}\n`)
+    if (this.proto >= 4 && u.length < 256) return this.raw(Buffer.concat([Buffer.from([0x8c, u.length]), u]))
+    const h = Buffer.alloc(5); h[0] = 0x58; h.writeUInt32LE(u.length, 1)
+    return this.raw(Buffer.concat([h, u]))
+  }
+  /** Protocol-0 quoted STRING. */
+  pyString(s: string): this { return this.raw(`S'${s}'\n`) }
+  bytes(b: Buffer): this {
+    if (b.length < 256) return this.raw(Buffer.concat([Buffer.from([0x43, b.length]), b]))
+    const h = Buffer.alloc(5); h[0] = 0x42; h.writeUInt32LE(b.length, 1)
+    return this.raw(Buffer.concat([h, b]))
+  }
+  frame(len: number): this { const b = Buffer.alloc(9); b[0] = 0x95; b.writeBigUInt64LE(BigInt(len), 1); return this.raw(b) }
+  /** Import module.name the way the protocol would (STACK_GLOBAL from 4 on). */
+  imp(module: string, name: string): this {
+    if (this.proto >= 4) return this.str(module).memoize().str(name).memoize().stackGlobal().memoize()
+    return this.global(module, name)
+  }
+  /** callable(*args) with string args. */
+  call(module: string, name: string, args: Array<string | number>): this {
+    this.imp(module, name).mark()
+    for (const a of args) typeof a === 'number' ? this.int(a) : this.str(a)
+    return this.tuple().reduce()
+  }
+  toBuffer(): Buffer { return Buffer.concat(this.parts) }
+}
+
+/** A complete pickle calling module.name(*args). */
+export function payload(proto: number, module = 'os', name = 'system', args: Array<string | number> = ['echo pwned']): Buffer {
+  return new PW(proto).call(module, name, args).stop().toBuffer()
+}
+
+/** A benign dict {'a': 1, 'b': 'text', 'c': [1, 2, 3]} in the given protocol. */
+export function benign(proto: number): Buffer {
+  const p = new PW(proto)
+  p.emptyDict()
+  if (proto >= 1) p.put(0)
+  p.mark().str('a').int(1).str('b').str('text').str('c').emptyList().mark().int(1).int(2).int(3).appends().setitems()
+  return p.stop().toBuffer()
+}
+
+/** OrderedDict state dict with torch tensors rebuilt from persistent storages (torch.save style). */
+export function torchStateDict(proto = 2, tensors = 2): Buffer {
+  const p = new PW(proto)
+  p.global('collections', 'OrderedDict').emptyTuple().reduce().put(0).mark()
+  for (let i = 0; i < tensors; i++) {
+    p.str(`layer${i}.weight`)
+    p.global('torch._utils', '_rebuild_tensor_v2')
+    p.mark()
+    // persistent id ('storage', torch.FloatStorage, key, 'cpu', numel)
+    p.mark().str('storage').global('torch', 'FloatStorage').str(String(i)).str('cpu').int(16).tuple().op('Q')
+    p.int(0)
+    p.mark().int(4).int(4).tuple()
+    p.mark().int(4).int(1).tuple()
+    p.op(0x89) // False
+    p.global('collections', 'OrderedDict').emptyTuple().reduce()
+    p.tuple().reduce()
+  }
+  p.setitems()
+  return p.stop().toBuffer()
+}
+
+// ------------------------------------------------------------------ zip / tar / gzip
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    t[n] = c >>> 0
+  }
+  return t
+})()
+export function crc32(b: Buffer): number {
+  let c = 0xffffffff
+  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8)
+  return (c ^ 0xffffffff) >>> 0
+}
+
+export interface ZipIn { name: string; data: Buffer; method?: 0 | 8; badCrc?: boolean; localName?: string; flags?: number; reuseDataOf?: number }
+
+export function zip(entries: ZipIn[]): Buffer {
+  const locals: Buffer[] = []
+  const cds: Buffer[] = []
+  let offset = 0
+  const offsets: number[] = []
+  const meta: Array<{comp: Buffer; crc: number}> = []
+  for (const e of entries) {
+    const comp = e.method === 8 ? zlib.deflateRawSync(e.data) : e.data
+    const crc = e.badCrc ? (crc32(e.data) ^ 0xdeadbeef) >>> 0 : crc32(e.data)
+    meta.push({comp, crc})
+    if (e.reuseDataOf !== undefined) { offsets.push(offsets[e.reuseDataOf]); continue }
+    const lname = Buffer.from(e.localName ?? e.name, 'utf8')
+    const h = Buffer.alloc(30)
+    h.writeUInt32LE(0x04034b50, 0); h.writeUInt16LE(20, 4); h.writeUInt16LE((e.flags ?? 0) | 0x800, 6); h.writeUInt16LE(e.method ?? 0, 8)
+    h.writeUInt32LE(crc, 14); h.writeUInt32LE(comp.length, 18); h.writeUInt32LE(e.data.length, 22); h.writeUInt16LE(lname.length, 26)
+    offsets.push(offset)
+    locals.push(h, lname, comp)
+    offset += 30 + lname.length + comp.length
+  }
+  entries.forEach((e, i) => {
+    const name = Buffer.from(e.name, 'utf8')
+    const {comp, crc} = meta[e.reuseDataOf ?? i]
+    const c = Buffer.alloc(46)
+    c.writeUInt32LE(0x02014b50, 0); c.writeUInt16LE(20, 4); c.writeUInt16LE(20, 6); c.writeUInt16LE((e.flags ?? 0) | 0x800, 8)
+    c.writeUInt16LE(entries[e.reuseDataOf ?? i].method ?? 0, 10)
+    c.writeUInt32LE(crc, 16); c.writeUInt32LE(comp.length, 20); c.writeUInt32LE(entries[e.reuseDataOf ?? i].data.length, 24)
+    c.writeUInt16LE(name.length, 28); c.writeUInt32LE(offsets[i], 42)
+    cds.push(c, name)
+  })
+  const cd = Buffer.concat(cds)
+  const eocd = Buffer.alloc(22)
+  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(entries.length, 8); eocd.writeUInt16LE(entries.length, 10)
+  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, cd, eocd])
+}
+
+export interface TarIn { name: string; data?: Buffer; type?: string; linkname?: string }
+
+export function tar(entries: TarIn[]): Buffer {
+  const parts: Buffer[] = []
+  for (const e of entries) {
+    const data = e.data ?? Buffer.alloc(0)
+    const h = Buffer.alloc(512)
+    h.write(e.name, 0, 100, 'utf8')
+    h.write('0000644\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116)
+    h.write(data.length.toString(8).padStart(11, '0') + '\0', 124)
+    h.write('00000000000\0', 136)
+    h.write(e.type ?? '0', 156)
+    if (e.linkname) h.write(e.linkname, 157, 100, 'utf8')
+    h.write('ustar\0', 257); h.write('00', 263)
+    h.fill(32, 148, 156)
+    let sum = 0
+    for (let i = 0; i < 512; i++) sum += h[i]
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148)
+    parts.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512))
+  }
+  parts.push(Buffer.alloc(1024))
+  return Buffer.concat(parts)
+}
+
+export const gzip = (b: Buffer): Buffer => zlib.gzipSync(b)
+
+// ------------------------------------------------------------------ protobuf
+
+function varint(n: number): Buffer {
+  const out: number[] = []
+  while (n >= 0x80) { out.push((n % 128) | 0x80); n = Math.floor(n / 128) }
+  out.push(n)
+  return Buffer.from(out)
+}
+export const pb = {
+  ld: (field: number, b: Buffer | string): Buffer => {
+    const v = typeof b === 'string' ? Buffer.from(b, 'utf8') : b
+    return Buffer.concat([varint(field * 8 + 2), varint(v.length), v])
+  },
+  vint: (field: number, n: number): Buffer => Buffer.concat([varint(field * 8), varint(n)]),
+  msg: (...parts: Buffer[]): Buffer => Buffer.concat(parts),
+}
+
+export function savedModel(ops: string[], fnOps: string[] = []): Buffer {
+  const nodes = ops.map((op, i) => pb.ld(1, pb.msg(pb.ld(1, `n${i}`), pb.ld(2, op))))
+  const fnNodes = fnOps.map((op, i) => pb.ld(3, pb.msg(pb.ld(1, `f${i}`), pb.ld(2, op))))
+  const library = fnOps.length ? [pb.ld(2, pb.ld(1, pb.msg(...fnNodes)))] : []
+  const graph = pb.msg(...nodes, ...library)
+  const meta = pb.msg(pb.ld(1, Buffer.from([0x0a, 0x00])), pb.ld(2, graph))
+  return pb.msg(pb.vint(1, 1), pb.ld(2, meta))
+}
+
+export function onnxModel(nodes: Array<{op: string; domain?: string}>, externalLocation?: string): Buffer {
+  const ns = nodes.map((n) => pb.ld(1, pb.msg(pb.ld(1, 'x'), pb.ld(2, 'y'), pb.ld(4, n.op), ...(n.domain !== undefined ? [pb.ld(7, n.domain)] : []))))
+  const inits = externalLocation ? [pb.ld(5, pb.msg(pb.vint(1, 4), pb.vint(2, 1), pb.ld(8, 'w'),
+    pb.ld(13, pb.msg(pb.ld(1, 'location'), pb.ld(2, externalLocation))), pb.vint(14, 1)))] : []
+  const graph = pb.msg(...ns, pb.ld(2, 'g'), ...inits)
+  return pb.msg(pb.vint(1, 8), pb.ld(2, 'test'), pb.ld(7, graph), pb.ld(8, pb.msg(pb.ld(1, ''), pb.vint(2, 17))))
+}
+
+// ------------------------------------------------------------------ safetensors / GGUF / npy / h5
+
+export function safetensors(header: unknown, data: Buffer, opts: {rawHeader?: string; declaredLen?: number} = {}): Buffer {
+  const h = Buffer.from(opts.rawHeader ?? JSON.stringify(header), 'utf8')
+  const len = Buffer.alloc(8)
+  len.writeBigUInt64LE(BigInt(opts.declaredLen ?? h.length))
+  return Buffer.concat([len, h, data])
+}
+
+export function validSafetensors(): Buffer {
+  return safetensors({__metadata__: {format: 'pt'}, a: {dtype: 'F32', shape: [2, 2], data_offsets: [0, 16]}, b: {dtype: 'I8', shape: [4], data_offsets: [16, 20]}}, Buffer.alloc(20))
+}
+
+function ggufStr(s: string): Buffer {
+  const b = Buffer.from(s, 'utf8')
+  const l = Buffer.alloc(8); l.writeBigUInt64LE(BigInt(b.length))
+  return Buffer.concat([l, b])
+}
+function u32(n: number): Buffer { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b }
+function u64(n: number | bigint): Buffer { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b }
+
+export function gguf(opts: {template?: string; kvCount?: number | bigint; tensorType?: number; vocab?: number; badOffset?: boolean} = {}): Buffer {
+  const kvs: Buffer[] = []
+  kvs.push(Buffer.concat([ggufStr('general.architecture'), u32(8), ggufStr('llama')]))
+  kvs.push(Buffer.concat([ggufStr('general.alignment'), u32(4), u32(32)]))
+  const vocab = opts.vocab ?? 3
+  kvs.push(Buffer.concat([ggufStr('tokenizer.ggml.tokens'), u32(9), u32(8), u64(vocab),
+    ...Array.from({length: vocab}, (_v, i) => ggufStr(`tok${i}`))]))
+  if (opts.template !== undefined) kvs.push(Buffer.concat([ggufStr('tokenizer.chat_template'), u32(8), ggufStr(opts.template)]))
+  const tensors = Buffer.concat([ggufStr('w'), u32(2), u64(4), u64(4), u32(opts.tensorType ?? 0), u64(opts.badOffset ? 7 : 0)])
+  const head = Buffer.concat([Buffer.from('GGUF'), u32(3), u64(1), u64(opts.kvCount ?? kvs.length), ...kvs, tensors])
+  const pad = Buffer.alloc((32 - (head.length % 32)) % 32)
+  return Buffer.concat([head, pad, Buffer.alloc(64)])
+}
+
+export function npy(descr: string, shape: number[], data: Buffer): Buffer {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`
+  const total = 10 + header.length + 1
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n'
+  const h = Buffer.alloc(10)
+  h.write('\x93NUMPY', 0, 'latin1'); h[6] = 1; h[7] = 0; h.writeUInt16LE(header.length, 8)
+  return Buffer.concat([h, Buffer.from(header, 'latin1'), data])
+}
+
+export function fakeH5(modelConfig: unknown): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200), Buffer.from('model_config\0\0\0\0'),
+    Buffer.alloc(64), Buffer.from(JSON.stringify(modelConfig)), Buffer.alloc(300),
+  ])
+}
+
+export function lambdaCode(names: string[]): string {
+  // marshal-like bytes: short ASCII names with length prefixes (what Keras stores, base64-encoded)
+  const parts = names.map((n) => Buffer.concat([Buffer.from([0x7a, n.length]), Buffer.from(n)]))
+  return Buffer.concat([Buffer.from([0xe3, 0, 0, 0, 0]), ...parts, Buffer.from([0x4e, 0x29])]).toString('base64')
+}
+
+export function kerasConfig(layers: unknown[]): unknown {
+  return {module: 'keras', class_name: 'Sequential', config: {name: 'seq', layers}, registered_name: null}
+}
+
+// ------------------------------------------------------------------ temp tree
+
+export function tempTree(files: Record<string, Buffer | string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'daystrom-scanner-'))
+  for (const [rel, data] of Object.entries(files)) {
+    const p = join(root, rel)
+    mkdirSync(dirname(p), {recursive: true})
+    writeFileSync(p, data)
+  }
+  return root
+}
+
+/** A minimal TFLite flatbuffer: Model{version, operator_codes[OperatorCode{deprecated_builtin_code, custom_code, builtin_code}]}. */
+export function tflite(ops: Array<{builtin: number; custom?: string}>): Buffer {
+  const b = Buffer.alloc(64 + ops.length * 64 + ops.reduce((a, o) => a + (o.custom?.length ?? 0) + 8, 0))
+  b.writeUInt32LE(16, 0)
+  b.write('TFL3', 4, 'latin1')
+  b.writeUInt16LE(8, 8); b.writeUInt16LE(12, 10); b.writeUInt16LE(4, 12); b.writeUInt16LE(8, 14) // Model vtable
+  b.writeInt32LE(16 - 8, 16); b.writeUInt32LE(3, 20) // Model table, version 3
+  const vec = 28
+  b.writeUInt32LE(vec - 24, 24)
+  b.writeUInt32LE(ops.length, vec)
+  let p = vec + 4 + 4 * ops.length
+  ops.forEach((o, i) => {
+    const vt = p
+    b.writeUInt16LE(12, vt); b.writeUInt16LE(16, vt + 2); b.writeUInt16LE(4, vt + 4)
+    b.writeUInt16LE(o.custom !== undefined ? 8 : 0, vt + 6); b.writeUInt16LE(0, vt + 8); b.writeUInt16LE(12, vt + 10)
+    const t = vt + 12
+    b.writeInt32LE(t - vt, t)
+    b.writeInt8(Math.min(o.builtin, 127), t + 4)
+    b.writeInt32LE(o.builtin, t + 12)
+    const ep = vec + 4 + 4 * i
+    b.writeUInt32LE(t - ep, ep)
+    p = t + 16
+    if (o.custom !== undefined) {
+      b.writeUInt32LE(p - (t + 8), t + 8)
+      b.writeUInt32LE(o.custom.length, p)
+      b.write(o.custom, p + 4, 'utf8')
+      p += 4 + o.custom.length + 1
+      p = Math.ceil(p / 4) * 4
+    }
+  })
+  return b.subarray(0, p + 8)
+}
