@@ -12,27 +12,34 @@ export function pagingFlags(defaultLimit: number, max = 100) {
   }
 }
 
+/** Flag options whose value is parsed (or rejected, exit 2 naming the flag) by `fn`. */
+function parsing<T>(fn: (input: string) => T) {
+  return {
+    async parse(input: string, _ctx: unknown, opts: {name: string}): Promise<T> {
+      try {
+        return fn(input)
+      } catch (error) {
+        throw new Error(`--${opts.name}: ${(error as Error).message}`)
+      }
+    },
+  }
+}
+
 /** A duration flag (`90s`, `10m`, `1h` or seconds) parsed to milliseconds. */
-export const durationFlag = Flags.custom<number>({
-  parse: async (input: string) => {
-    try {
-      return parseDuration(input)
-    } catch (error) {
-      throw new Error((error as Error).message)
-    }
-  },
-})
+export const durationFlag = Flags.custom<number>(parsing(parseDuration))
 
 /** An ISO time or a duration ago (`24h`), parsed to an ISO string. */
-export const timeFlag = Flags.custom<string>({
-  parse: async (input: string) => {
-    try {
-      return parseTimePoint(input)
-    } catch (error) {
-      throw new Error((error as Error).message)
+export const timeFlag = Flags.custom<string>(parsing(parseTimePoint))
+
+/** A string flag with the length limits of the query parameter it feeds (checked before any request). */
+export function boundedString(min: number, max: number) {
+  return Flags.custom<string>(parsing((input: string) => {
+    if (input.length < min || input.length > max) {
+      throw new Error(min > 0 ? `must be ${min}-${max} characters, got ${input.length}` : `at most ${max} characters, got ${input.length}`)
     }
-  },
-})
+    return input
+  }))
+}
 
 /** Split `key=value` (the value may contain '='). */
 export function splitPair(input: string, flag: string): [string, string] {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {GROUP_SOURCE_TYPES, SORT_DATE_FIELDS, SORT_DIRECTIONS} from '../../../lib/airs/enums.js'
 import type {SecurityGroup} from '../../../lib/airs/types.js'
-import {pagingFlags} from '../../../lib/command/flags.js'
+import {boundedString, pagingFlags} from '../../../lib/command/flags.js'
 import {fetchList} from '../../../lib/command/list.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {resolveRuleUuid} from '../../../lib/command/resolve.js'
@@ -20,7 +20,7 @@ export default class GroupsList extends ModelSecurityCommand<typeof GroupsList> 
 
   static flags = {
     'source-type': Flags.option({summary: 'Only groups of this source type (repeatable).', options: [...GROUP_SOURCE_TYPES], multiple: true})(),
-    search: Flags.string({summary: 'Match group name or UUID (3-1000 characters).'}),
+    search: boundedString(3, 1000)({summary: 'Match group name or UUID (3-1000 characters).'}),
     'enabled-rule': Flags.string({summary: 'Only groups where this rule (name or UUID) is ALLOWING or BLOCKING (repeatable).', multiple: true}),
     'sort-field': Flags.option({summary: 'Sort by this timestamp.', options: [...SORT_DATE_FIELDS]})(),
     'sort-dir': Flags.option({summary: 'Sort direction.', options: [...SORT_DIRECTIONS]})(),
@@ -29,9 +29,6 @@ export default class GroupsList extends ModelSecurityCommand<typeof GroupsList> 
 
   async run(): Promise<SecurityGroup[]> {
     const f = this.flags
-    if (f.search !== undefined && (f.search.length < 3 || f.search.length > 1000)) {
-      this.error(`--search: must be 3-1000 characters, got ${f.search.length}`, {exit: 2, code: 'E_USAGE'})
-    }
     const client = await this.client()
     const enabledRules = f['enabled-rule'] ? await Promise.all(f['enabled-rule'].map(r => resolveRuleUuid(client, r))) : undefined
     const items = await fetchList(client, q => client.listSecurityGroups({

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {EVAL_OUTCOMES, GROUP_SOURCE_TYPES, SORT_DATE_FIELDS, SORT_DIRECTIONS} from '../../../lib/airs/enums.js'
 import {usageError} from '../../../lib/airs/errors.js'
 import type {Model} from '../../../lib/airs/types.js'
-import {pagingFlags, timeFlag} from '../../../lib/command/flags.js'
+import {boundedString, pagingFlags, timeFlag} from '../../../lib/command/flags.js'
 import {fetchList} from '../../../lib/command/list.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {modelColumns} from '../../../lib/command/scan-views.js'
@@ -18,7 +18,7 @@ export default class ModelsList extends ModelSecurityCommand<typeof ModelsList> 
 
   static columns = modelColumns
   static flags = {
-    search: Flags.string({summary: 'Match model name or UUID (at most 256 characters).'}),
+    search: boundedString(0, 256)({summary: 'Match model name or UUID (at most 256 characters).'}),
     'latest-outcome': Flags.option({summary: 'Latest version has this outcome (repeatable).', options: [...EVAL_OUTCOMES], multiple: true})(),
     'latest-format': Flags.string({summary: 'Latest version contains this format, e.g. pickle (repeatable; any matches).', multiple: true}),
     'latest-source-type': Flags.option({summary: 'Latest version has this source type (repeatable; any matches).', options: [...GROUP_SOURCE_TYPES], multiple: true})(),
@@ -32,7 +32,6 @@ export default class ModelsList extends ModelSecurityCommand<typeof ModelsList> 
 
   async run(): Promise<Model[]> {
     const f = this.flags
-    if (f.search !== undefined && f.search.length > 256) throw usageError(`--search: at most 256 characters, got ${f.search.length}`)
     const bad = (f['latest-format'] ?? []).find(x => x.trim() === '')
     if (bad !== undefined) throw usageError('--latest-format: empty format name')
     if (f.since && f.until && f.since > f.until) throw usageError(`--since (${f.since}) is after --until (${f.until})`)

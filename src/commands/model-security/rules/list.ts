@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {SOURCE_TYPES} from '../../../lib/airs/enums.js'
 import type {Rule} from '../../../lib/airs/types.js'
-import {pagingFlags} from '../../../lib/command/flags.js'
+import {boundedString, pagingFlags} from '../../../lib/command/flags.js'
 import {fetchList} from '../../../lib/command/list.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {ruleColumns} from '../../../lib/command/views.js'
@@ -13,15 +13,12 @@ export default class RulesList extends ModelSecurityCommand<typeof RulesList> {
   static columns = ruleColumns
   static flags = {
     'source-type': Flags.option({summary: 'Only rules compatible with this source type.', options: [...SOURCE_TYPES]})(),
-    search: Flags.string({summary: 'Match rule name or UUID (3-1000 characters).'}),
+    search: boundedString(3, 1000)({summary: 'Match rule name or UUID (3-1000 characters).'}),
     ...pagingFlags(10),
   }
 
   async run(): Promise<Rule[]> {
     const f = this.flags
-    if (f.search !== undefined && (f.search.length < 3 || f.search.length > 1000)) {
-      this.error(`--search: must be 3-1000 characters, got ${f.search.length}`, {exit: 2, code: 'E_USAGE'})
-    }
     const client = await this.client()
     const items = await fetchList(client, q => client.listSecurityRules({...q, source_type: f['source-type'], search_query: f.search}), f, this.pagingNote)
     return this.emitList(items)

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {EVAL_OUTCOMES, GROUP_SOURCE_TYPES, SORT_DIRECTIONS, UUID_RE} from '../../../lib/airs/enums.js'
 import {usageError} from '../../../lib/airs/errors.js'
 import type {Scan} from '../../../lib/airs/types.js'
-import {pagingFlags, timeFlag} from '../../../lib/command/flags.js'
+import {boundedString, pagingFlags, timeFlag} from '../../../lib/command/flags.js'
 import {fetchList} from '../../../lib/command/list.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {resolveGroupUuid} from '../../../lib/command/resolve.js'
@@ -24,10 +24,10 @@ export default class ScansList extends ModelSecurityCommand<typeof ScansList> {
     group: Flags.string({summary: 'Only scans of this security group (name or UUID).'}),
     'source-type': Flags.option({summary: 'Only scans of this source type (repeatable).', options: [...GROUP_SOURCE_TYPES], multiple: true})(),
     'eval-outcome': Flags.option({summary: 'Only scans with this outcome (repeatable).', options: [...EVAL_OUTCOMES], multiple: true})(),
-    search: Flags.string({summary: 'Match model URI or scan UUID (at most 256 characters).'}),
+    search: boundedString(0, 256)({summary: 'Match model URI or scan UUID (at most 256 characters).'}),
     since: timeFlag({summary: 'Created at or after: ISO time or a duration ago (24h, 7d).'}),
     until: timeFlag({summary: 'Created at or before: ISO time or a duration ago.'}),
-    'labels-query': Flags.string({summary: 'Label query, e.g. "env=prod AND team=ml" (at most 4096 characters).'}),
+    'labels-query': boundedString(0, 4096)({summary: 'Label query, e.g. "env=prod AND team=ml" (at most 4096 characters).'}),
     'model-version': Flags.string({summary: 'Only scans of this model version (UUID).'}),
     'sort-order': Flags.option({summary: 'Order by creation time.', options: [...SORT_DIRECTIONS]})(),
     ...pagingFlags(10),
@@ -35,8 +35,6 @@ export default class ScansList extends ModelSecurityCommand<typeof ScansList> {
 
   async run(): Promise<Scan[]> {
     const f = this.flags
-    if (f.search !== undefined && f.search.length > 256) throw usageError(`--search: at most 256 characters, got ${f.search.length}`)
-    if (f['labels-query'] !== undefined && f['labels-query'].length > 4096) throw usageError(`--labels-query: at most 4096 characters, got ${f['labels-query'].length}`)
     if (f['model-version'] !== undefined && !UUID_RE.test(f['model-version'])) throw usageError(`--model-version: "${f['model-version']}" is not a UUID (model version UUIDs come from \`daystrom model-security models versions <model>\`)`)
     if (f.since && f.until && f.since > f.until) throw usageError(`--since (${f.since}) is after --until (${f.until})`)
     const client = await this.client()
