@@ -5,12 +5,12 @@
  * output renderers, JSON contract and exit codes.
  */
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {GROUP_S3} from './fixtures/mgmt.js'
 import {apiRequests, expectConforming, jsonError, mockApi, mockToken, resetRequests, ROOT, run, useCredentials} from './helpers/api.js'
+import {cli as runCli} from './helpers/cli.js'
 import {lines} from './lib/support.js'
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'plugin')
@@ -100,17 +100,7 @@ describe('third-party plugin fixture', () => {
   describe('in a real process (bin/dev.js)', function () {
     this.timeout(120_000)
 
-    function cli(argv: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'dev.js'), ...argv], {cwd: ROOT, env: {...process.env, NODE_ENV: undefined}})
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', d => (stdout += d))
-        child.stderr.on('data', d => (stderr += d))
-        child.on('error', reject)
-        child.on('close', code => resolve({code, stdout, stderr}))
-      })
-    }
+    const cli = (argv: string[]) => runCli(argv, {}, {dev: true, inheritEnv: true})
 
     it('plugins link, then the plugin command runs with --json and exits with our codes', async () => {
       const linked = await cli(['plugins', 'link', FIXTURE, '--no-install'])

@@ -31,20 +31,31 @@ export function ensureBuilt(): void {
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-/** Run `daystrom <args>` as a child process with a controlled environment (no inherited credentials). */
-export function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
-  const base: Record<string, string | undefined> = {PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', NO_COLOR: '1'}
-  for (const k of ['DAYSTROM_CONFIG_DIR', 'DAYSTROM_CACHE_DIR', 'DAYSTROM_DATA_DIR']) base[k] = process.env[k]
+export interface CliOptions {
+  /** Run the TypeScript sources (`node --import tsx bin/dev.js`) instead of the build. */
+  dev?: boolean
+  /** Start from this process's environment instead of a clean one (PATH/HOME and the DAYSTROM_*_DIR only). */
+  inheritEnv?: boolean
+  input?: string
+}
+
+/** Run `daystrom <args>` as a child process (by default with a clean environment: no inherited credentials). */
+export function cli(args: string[], env: Record<string, string | undefined> = {}, opts: CliOptions | string = {}): Promise<CliResult> {
+  const o: CliOptions = typeof opts === 'string' ? {input: opts} : opts
+  const base: Record<string, string | undefined> = o.inheritEnv
+    ? {...process.env, NODE_ENV: undefined}
+    : {PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', NO_COLOR: '1'}
+  if (!o.inheritEnv) for (const k of ['DAYSTROM_CONFIG_DIR', 'DAYSTROM_CACHE_DIR', 'DAYSTROM_DATA_DIR']) base[k] = process.env[k]
+  const entry = o.dev ? ['--import', 'tsx', join(ROOT, 'bin', 'dev.js')] : [join(ROOT, 'bin', 'run.js')]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {cwd: ROOT, env: {...base, ...env} as NodeJS.ProcessEnv})
+    const child = spawn(process.execPath, [...entry, ...args], {cwd: ROOT, env: {...base, ...env} as NodeJS.ProcessEnv})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', d => { stdout += d })
     child.stderr.on('data', d => { stderr += d })
     child.on('error', reject)
     child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
-    if (input !== undefined) child.stdin.end(input)
-    else child.stdin.end()
+    child.stdin.end(o.input)
   })
 }
 

@@ -4,7 +4,6 @@
  * processes (bin/dev.js against a loopback stub), where oclif's JSON-mode exit-code bug would show.
  */
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -12,6 +11,7 @@ import {join} from 'node:path'
 
 import {GROUP_HF} from '../fixtures/mgmt.js'
 import {mockApi, mockToken, resetRequests, ROOT, run, useCredentials} from '../helpers/api.js'
+import {cli as runCli} from '../helpers/cli.js'
 
 const U = GROUP_HF.uuid
 
@@ -127,22 +127,10 @@ describe('exit codes', () => {
       await new Promise(resolve => server.close(resolve))
     })
 
-    function cli(argv: string[], env: Record<string, string | undefined> = {}): Promise<{code: number | null; stdout: string; stderr: string}> {
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'dev.js'), ...argv], {
-          cwd: ROOT,
-          env: {...process.env, NODE_ENV: undefined, DAYSTROM_RETRIES: '0', PANW_MODEL_SEC_CLIENT_ID: 'cid', PANW_MODEL_SEC_CLIENT_SECRET: 'stub-secret-1234',
-            PANW_MODEL_SEC_TSG_ID: '1', PANW_MODEL_SEC_TOKEN_ENDPOINT: `${base}/token`, PANW_MODEL_SEC_MGMT_ENDPOINT: `${base}/aims/mgmt`,
-            PANW_MODEL_SEC_DATA_ENDPOINT: `${base}/aims/data`, ...env},
-        })
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', d => (stdout += d))
-        child.stderr.on('data', d => (stderr += d))
-        child.on('error', reject)
-        child.on('close', code => resolve({code, stdout, stderr}))
-      })
-    }
+    const cli = (argv: string[], env: Record<string, string | undefined> = {}) => runCli(argv, {
+      DAYSTROM_RETRIES: '0', PANW_MODEL_SEC_CLIENT_ID: 'cid', PANW_MODEL_SEC_CLIENT_SECRET: 'stub-secret-1234',
+      PANW_MODEL_SEC_TSG_ID: '1', PANW_MODEL_SEC_TOKEN_ENDPOINT: `${base}/token`, PANW_MODEL_SEC_MGMT_ENDPOINT: `${base}/aims/mgmt`,
+      PANW_MODEL_SEC_DATA_ENDPOINT: `${base}/aims/data`, ...env}, {dev: true, inheritEnv: true})
 
     const jsonCases: Array<[number, string[], Record<string, string | undefined>, string | undefined]> = [
       // each spawn costs ~3 s of transpiling: the rows where stock oclif would exit 1 in --json mode, plus success
