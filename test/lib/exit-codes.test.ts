@@ -10,7 +10,7 @@ import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
 import {GROUP_HF} from '../fixtures/mgmt.js'
-import {mockApi, mockToken, resetRequests, ROOT, run, useCredentials} from '../helpers/api.js'
+import {mockApi, mockToken, resetRequests, run, useCredentials} from '../helpers/api.js'
 import {cli as runCli} from '../helpers/cli.js'
 
 const U = GROUP_HF.uuid
