@@ -151,6 +151,14 @@ export abstract class DaystromCommand<T extends typeof Command> extends Command 
     return result
   }
 
+  /**
+   * --json output: plain pretty-printed JSON written once. oclif's own logJson runs every document through its
+   * colourising tokenizer even with no theme, which dominated `scans list --all --json` on large listings.
+   */
+  logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   protected async catch(err: Error & {code?: string; oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
     const exit = exitCodeOf(err)
     if (this.jsonEnabled()) {
