@@ -338,3 +338,186 @@ export function tflite(ops: Array<{builtin: number; custom?: string}>): Buffer {
   })
   return b.subarray(0, p + 8)
 }
+
+// ------------------------------------------------------------------ HDF5 writer (minimal, for the h5 reader tests)
+
+/** Bob Jenkins' lookup3 hashlittle (the checksum of HDF5 version 2 structures). */
+export function lookup3(k: Buffer, init = 0): number {
+  const rot = (x: number, n: number): number => ((x << n) | (x >>> (32 - n))) >>> 0
+  let a = (0xdeadbeef + k.length + init) >>> 0
+  let b = a
+  let c = a
+  let o = 0
+  let len = k.length
+  while (len > 12) {
+    a = (a + k.readUInt32LE(o)) >>> 0; b = (b + k.readUInt32LE(o + 4)) >>> 0; c = (c + k.readUInt32LE(o + 8)) >>> 0
+    a = (a - c) >>> 0; a = (a ^ rot(c, 4)) >>> 0; c = (c + b) >>> 0
+    b = (b - a) >>> 0; b = (b ^ rot(a, 6)) >>> 0; a = (a + c) >>> 0
+    c = (c - b) >>> 0; c = (c ^ rot(b, 8)) >>> 0; b = (b + a) >>> 0
+    a = (a - c) >>> 0; a = (a ^ rot(c, 16)) >>> 0; c = (c + b) >>> 0
+    b = (b - a) >>> 0; b = (b ^ rot(a, 19)) >>> 0; a = (a + c) >>> 0
+    c = (c - b) >>> 0; c = (c ^ rot(b, 4)) >>> 0; b = (b + a) >>> 0
+    len -= 12; o += 12
+  }
+  if (len === 0) return c
+  const t = Buffer.alloc(12)
+  k.copy(t, 0, o, o + len)
+  a = (a + t.readUInt32LE(0)) >>> 0; b = (b + t.readUInt32LE(4)) >>> 0; c = (c + t.readUInt32LE(8)) >>> 0
+  c = (c ^ b) >>> 0; c = (c - rot(b, 14)) >>> 0
+  a = (a ^ c) >>> 0; a = (a - rot(c, 11)) >>> 0
+  b = (b ^ a) >>> 0; b = (b - rot(a, 25)) >>> 0
+  c = (c ^ b) >>> 0; c = (c - rot(b, 16)) >>> 0
+  a = (a ^ c) >>> 0; a = (a - rot(c, 4)) >>> 0
+  b = (b ^ a) >>> 0; b = (b - rot(a, 14)) >>> 0
+  c = (c ^ b) >>> 0; c = (c - rot(b, 24)) >>> 0
+  return c
+}
+
+export interface H5AttrIn { name: string; value: string; vlen?: boolean }
+export interface H5Opts {
+  attrs: H5AttrIn[]
+  /** 0: superblock v0 + root symbol table entry + v1 object header (default); 2: superblock v2 + OHDR. */
+  superblock?: 0 | 2
+  /** Put the attribute messages in a continuation block. */
+  continuation?: boolean
+  /** Bytes of zeros before the superblock (HDF5 user block: 512, 1024, ...). */
+  userBlock?: number
+  /** Raw bytes placed between the superblock and the root object header (e.g. a decoy JSON). */
+  filler?: Buffer
+  /** Superblock v2 only: add an attribute info message pointing at a (non-existent) fractal heap (dense storage). */
+  denseAttributeInfo?: boolean
+}
+
+const UNDEF8 = Buffer.alloc(8, 0xff)
+const pad8 = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc((8 - (b.length % 8)) % 8)])
+const le16 = (n: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b }
+const le32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b }
+
+/**
+ * A minimal HDF5 file (8-byte offsets and lengths) whose root group carries string attributes, fixed-length
+ * (class 3, null-padded, as h5py writes numpy bytes) or variable-length (class 9, bytes in a global heap
+ * collection). Superblock v0: root symbol table entry, v1 object header with a symbol table message (empty
+ * v1 B-tree + local heap), attribute messages v1. Superblock v2: OHDR with link info + group info messages,
+ * attribute messages v3, lookup3 checksums.
+ */
+export function hdf5(opts: H5Opts): Buffer {
+  const v2 = opts.superblock === 2
+  const out: Buffer[] = []
+  let at = 0
+  const place = (b: Buffer): number => { const a = at; out.push(b); at += b.length; const p = (8 - (at % 8)) % 8; if (p) { out.push(Buffer.alloc(p)); at += p } return a }
+  const sbSize = v2 ? 48 : 96
+  place(Buffer.alloc(sbSize)) // superblock, patched at the end
+  if (opts.filler) place(opts.filler)
+  // global heap collection holding every vlen value
+  const vlenIdx = new Map<number, number>()
+  const vl = opts.attrs.map((a, i) => ({a, i})).filter(({a}) => a.vlen)
+  let gcolAddr = 0
+  if (vl.length) {
+    const objs: Buffer[] = []
+    vl.forEach(({a, i}, k) => {
+      const data = Buffer.from(a.value, 'utf8')
+      const h = Buffer.alloc(16); h.writeUInt16LE(k + 1, 0); h.writeUInt16LE(1, 2); h.writeBigUInt64LE(BigInt(data.length), 8)
+      objs.push(h, pad8(data))
+      vlenIdx.set(i, k + 1)
+    })
+    let body = Buffer.concat(objs)
+    const total = Math.max(4096, 16 + body.length + 16)
+    const free = Buffer.alloc(16); free.writeBigUInt64LE(BigInt(total - 16 - body.length), 8)
+    body = Buffer.concat([body, free, Buffer.alloc(total - 16 - body.length - 16)])
+    const h = Buffer.alloc(16); h.write('GCOL', 0, 'latin1'); h[4] = 1; h.writeBigUInt64LE(BigInt(total), 8)
+    gcolAddr = place(Buffer.concat([h, body]))
+  }
+  const addr8 = (n: number): Buffer => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b }
+
+  const datatype = (a: H5AttrIn, len: number): Buffer => {
+    if (!a.vlen) {
+      // version 1, class 3 string; padding 1 (null pad), charset 0 (ascii); size = length
+      return Buffer.concat([Buffer.from([0x13, 0x01, 0x00, 0x00]), le32(len)])
+    }
+    // version 1, class 9 vlen; type 1 (string), padding 0, charset 1 (UTF-8); size 16; base: 1-byte unsigned fixed-point
+    const base = Buffer.concat([Buffer.from([0x10, 0, 0, 0]), le32(1), le16(0), le16(8)])
+    return Buffer.concat([Buffer.from([0x19, 0x01, 0x01, 0x00]), le32(16), base])
+  }
+  const scalar = v2 ? Buffer.from([2, 0, 0, 0]) : Buffer.from([1, 0, 0, 0, 0, 0, 0, 0])
+  const attrMsg = (a: H5AttrIn, i: number): Buffer => {
+    const val = Buffer.from(a.value, 'utf8')
+    const data = a.vlen ? Buffer.concat([le32(val.length), addr8(gcolAddr), le32(vlenIdx.get(i)!)]) : val
+    const name = Buffer.concat([Buffer.from(a.name, 'utf8'), Buffer.from([0])])
+    const dt = datatype(a, val.length)
+    if (v2) {
+      const h = Buffer.concat([Buffer.from([3, 0]), le16(name.length), le16(dt.length), le16(scalar.length), Buffer.from([0])])
+      return Buffer.concat([h, name, dt, scalar, data])
+    }
+    const h = Buffer.concat([Buffer.from([1, 0]), le16(name.length), le16(dt.length), le16(scalar.length)])
+    return Buffer.concat([h, pad8(name), pad8(dt), pad8(scalar), data])
+  }
+  const msgV1 = (type: number, data: Buffer): Buffer => {
+    const d = pad8(data)
+    return Buffer.concat([le16(type), le16(d.length), Buffer.from([0, 0, 0, 0]), d])
+  }
+  const msgV2 = (type: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([type]), le16(data.length), Buffer.from([0]), data])
+  const withSum = (b: Buffer): Buffer => Buffer.concat([b, le32(lookup3(b))])
+
+  let rootAddr: number
+  let btree = 0
+  let heap = 0
+  if (!v2) {
+    // local heap: 24-byte data segment ("" at 0, one free block at 8) and an empty v1 group B-tree (K = 16)
+    const seg = Buffer.alloc(24); seg.writeBigUInt64LE(1n, 8); seg.writeBigUInt64LE(16n, 16)
+    const segAddr = place(seg)
+    heap = place(Buffer.concat([Buffer.from('HEAP', 'latin1'), Buffer.from([0, 0, 0, 0]), addr8(24), addr8(8), addr8(segAddr)]))
+    btree = place(Buffer.concat([Buffer.from('TREE', 'latin1'), Buffer.from([0, 0]), le16(0), UNDEF8, UNDEF8, Buffer.alloc(33 * 8 + 32 * 8)]))
+    const attrs = Buffer.concat(opts.attrs.map((a, i) => msgV1(0x0c, attrMsg(a, i))))
+    const stab = msgV1(0x11, Buffer.concat([addr8(btree), addr8(heap)]))
+    let msgs: Buffer
+    let count = 1 + opts.attrs.length
+    if (opts.continuation) {
+      const cont = place(attrs)
+      msgs = Buffer.concat([stab, msgV1(0x10, Buffer.concat([addr8(cont), addr8(attrs.length)]))])
+      count = 2 + opts.attrs.length
+    } else msgs = Buffer.concat([stab, attrs])
+    const h = Buffer.alloc(16); h[0] = 1; h.writeUInt16LE(count, 2); h.writeUInt32LE(1, 4); h.writeUInt32LE(msgs.length, 8)
+    rootAddr = place(Buffer.concat([h, msgs]))
+  } else {
+    const linfo = msgV2(0x02, Buffer.concat([Buffer.from([0, 0]), UNDEF8, UNDEF8]))
+    let ginfo = msgV2(0x0a, Buffer.from([0, 0]))
+    if (opts.denseAttributeInfo) ginfo = Buffer.concat([ginfo, msgV2(0x15, Buffer.concat([Buffer.from([0, 0]), addr8(sbSize), UNDEF8]))])
+    const attrs = Buffer.concat(opts.attrs.map((a, i) => msgV2(0x0c, attrMsg(a, i))))
+    let msgs: Buffer
+    if (opts.continuation) {
+      const block = withSum(Buffer.concat([Buffer.from('OCHK', 'latin1'), attrs]))
+      const cont = place(block)
+      msgs = Buffer.concat([linfo, ginfo, msgV2(0x10, Buffer.concat([addr8(cont), addr8(block.length)]))])
+    } else msgs = Buffer.concat([linfo, ginfo, attrs])
+    // flags 0x02: chunk #0 size stored in 4 bytes
+    rootAddr = place(withSum(Buffer.concat([Buffer.from('OHDR', 'latin1'), Buffer.from([2, 0x02]), le32(msgs.length), msgs])))
+  }
+  const body = Buffer.concat(out)
+  const eof = body.length
+  const sb = body.subarray(0, sbSize)
+  if (!v2) {
+    sb.writeUInt32LE(0x46444889, 0); sb.write('\r\n\x1a\n', 4, 'latin1')
+    sb[8] = 0; sb[9] = 0; sb[10] = 0; sb[11] = 0; sb[12] = 0; sb[13] = 8; sb[14] = 8; sb[15] = 0
+    sb.writeUInt16LE(4, 16); sb.writeUInt16LE(16, 18); sb.writeUInt32LE(0, 20)
+    sb.writeBigUInt64LE(0n, 24); UNDEF8.copy(sb, 32); sb.writeBigUInt64LE(BigInt(eof), 40); UNDEF8.copy(sb, 48)
+    // root symbol table entry: link name offset 0, header address, cache type 1 (B-tree and heap in the scratch pad)
+    sb.writeBigUInt64LE(0n, 56); sb.writeBigUInt64LE(BigInt(rootAddr), 64); sb.writeUInt32LE(1, 72); sb.writeUInt32LE(0, 76)
+    sb.writeBigUInt64LE(BigInt(btree), 80); sb.writeBigUInt64LE(BigInt(heap), 88)
+  } else {
+    sb.writeUInt32LE(0x46444889, 0); sb.write('\r\n\x1a\n', 4, 'latin1')
+    sb[8] = 2; sb[9] = 8; sb[10] = 8; sb[11] = 0
+    sb.writeBigUInt64LE(0n, 12); UNDEF8.copy(sb, 20); sb.writeBigUInt64LE(BigInt(eof), 28); sb.writeBigUInt64LE(BigInt(rootAddr), 36)
+    sb.writeUInt32LE(lookup3(sb.subarray(0, 44)), 44)
+  }
+  return Buffer.concat([Buffer.alloc(opts.userBlock ?? 0), body])
+}
+
+/** A Keras-legacy-style .h5: model_config (+ keras_version, backend) on the root group. */
+export function kerasH5(modelConfig: unknown, opts: Omit<H5Opts, 'attrs'> & {vlen?: boolean} = {}): Buffer {
+  const vlen = opts.vlen ?? false
+  return hdf5({...opts, attrs: [
+    {name: 'keras_version', value: '2.12.0', vlen},
+    {name: 'backend', value: 'tensorflow', vlen},
+    {name: 'model_config', value: JSON.stringify(modelConfig), vlen},
+  ]})
+}

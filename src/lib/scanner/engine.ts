@@ -10,6 +10,7 @@ import {ArchiveError, BombError, type Budget, decompress, decompressZipLzma, Dec
 import {analyzeGguf, analyzeKerasConfig, checkTemplate, findH5ModelConfig, liteRtOps, looksOnnx, looksSafetensors, onnxInfo,
   readNpyHeader, type RawIssue, TF_EXEC_OPS, TF_READ_OPS, tfOps, validateSafetensors} from './formats.js'
 import {Cursor, type Reader, SliceReader, Truncated} from './io.js'
+import {findHdf5Superblock, Hdf5Error, readHdf5RootAttributes} from './hdf5.js'
 import {analyzePickleStream, dtypeItemSize, type PickleResult} from './pickle.js'
 import {classifyGlobal} from './policy.js'
 
@@ -151,6 +152,8 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
   if (head.length >= 6 && head.subarray(0, 6).toString('latin1') === '\x93NUMPY') return scanNpy(r, src, name, depth, fx, o)
   if (head.length >= 8 && head.subarray(0, 4).toString('latin1') === 'GGUF') return scanGguf(r, src, fx, fmtOn)
   if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) return scanH5(r, src, fx, fmtOn)
+  // an HDF5 file with a user block: the superblock sits at 512, 1024, 2048, ... (h5py/Keras open it there)
+  if ((ext === '.h5' || ext === '.hdf5' || ext === '.he5') && r.size >= 520 && (await findHdf5Superblock(r)) > 0) return scanH5(r, src, fx, fmtOn)
   if (head.length >= 8 && head.subarray(4, 8).toString('latin1') === 'TFL3') return scanLiteRt(r, src, fx, fmtOn)
   if (b0 === 0x80 && b1 >= 2 && b1 <= 5) {
     const legacy = head.length >= TORCH_LEGACY_MAGIC.length && head.subarray(0, TORCH_LEGACY_MAGIC.length).equals(TORCH_LEGACY_MAGIC)
@@ -486,24 +489,71 @@ async function scanSafetensors(r: Reader, src: string, fx: FileCtx, fmtOn: boole
 }
 
 async function scanH5(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Promise<Outcome> {
+  // 1. the HDF5 reader: the root group's model_config attribute, i.e. what Keras actually loads
+  let readerFailure: string
+  try {
+    const info = await readHdf5RootAttributes(r, {maxValueBytes: LIMITS.maxJsonBytes})
+    const cfgAttrs = info.attributes.filter((a) => a.name === 'model_config')
+    const docs: unknown[] = []
+    const bad: string[] = []
+    for (const a of cfgAttrs) {
+      if (a.value === null) { bad.push(a.problem ?? 'value not readable'); continue }
+      try { docs.push(JSON.parse(a.value)) } catch (e) { bad.push(`value is not valid JSON (${(e as Error).message})`) }
+    }
+    if (docs.length) {
+      addFormat(fx, 'keras_legacy_h5', fmtOn)
+      const ver = info.attributes.find((a) => a.name === 'keras_version')?.value
+      const backend = info.attributes.find((a) => a.name === 'backend')?.value
+      fx.notes.push(`${src}: model_config read from the HDF5 root group attributes (superblock v${info.superblockVersion}, object header v${info.objectHeaderVersion}` +
+        `${ver ? `, keras_version ${clipText(ver, 40)}` : ''}${backend ? `, backend ${clipText(backend, 40)}` : ''})`)
+      if (cfgAttrs.length > 1) fx.notes.push(`${src}: ${cfgAttrs.length} model_config attributes on the root group; all were analysed`)
+      for (const p of info.problems) fx.notes.push(`${src}: HDF5: ${p}`)
+      if (bad.length) {
+        // another model_config attribute could not be read: add whatever the byte search finds as well
+        fx.notes.push(`${src}: a model_config attribute could not be read (${bad[0]}); byte search results added`)
+        docs.push(...(await findH5ModelConfig(r)).configs)
+      }
+      analyzeH5Configs(docs, src, fx)
+      return {status: 'scanned'}
+    }
+    if (bad.length) readerFailure = `HDF5 reader: model_config attribute ${bad[0]}`
+    else if (info.denseAttributes) readerFailure = 'HDF5 reader: unsupported: dense attribute storage (fractal heap)'
+    else if (info.problems.length) readerFailure = `HDF5 reader: no model_config attribute on the root group (${info.problems[0]})`
+    else {
+      // The root group was read completely and has no model_config: a weights-only file. The byte
+      // search still runs below in case the reader missed something, but only to add findings.
+      readerFailure = ''
+    }
+  } catch (e) {
+    if (!(e instanceof Hdf5Error)) throw e
+    readerFailure = `HDF5 reader failed at ${e.message}`
+  }
+
+  // 2. fallback: search the bytes for contiguous model_config JSON
   const {configs, mentioned} = await findH5ModelConfig(r)
   if (configs.length) {
     addFormat(fx, 'keras_legacy_h5', fmtOn)
-    const seen = new Set<string>()
-    for (const config of configs) {
-      for (const i of analyzeKerasConfig(config)) {
-        const k = `${i.threat}|${i.operator}|${i.description}`
-        if (!seen.has(k)) { seen.add(k); push(fx, src, i) }
-      }
-    }
+    fx.notes.push(`${src}: ${readerFailure || 'HDF5 reader: no model_config attribute on the root group'}; model_config JSON located by byte search instead`)
+    analyzeH5Configs(configs, src, fx)
     return {status: 'scanned'}
   }
   if (mentioned) {
     addFormat(fx, 'keras_legacy_h5', fmtOn)
-    return {status: 'skipped', reason: 'HDF5 model_config attribute is stored in a layout this scanner does not parse (no contiguous JSON found)'}
+    return {status: 'skipped', reason: `HDF5 model_config could not be read: ${readerFailure || 'HDF5 reader: no model_config attribute on the root group'}; byte search found no contiguous model_config JSON`}
   }
+  if (readerFailure) fx.notes.push(`${src}: ${readerFailure}; the file does not mention model_config, treated as weights`)
   addFormat(fx, 'keras_weights', fmtOn)
   return {status: 'scanned'}
+}
+
+function analyzeH5Configs(configs: unknown[], src: string, fx: FileCtx): void {
+  const seen = new Set<string>()
+  for (const config of configs) {
+    for (const i of analyzeKerasConfig(config)) {
+      const k = `${i.threat}|${i.operator}|${i.description}`
+      if (!seen.has(k)) { seen.add(k); push(fx, src, i) }
+    }
+  }
 }
 
 async function scanKerasJson(r: Reader, src: string, fx: FileCtx): Promise<void> {

@@ -339,6 +339,7 @@ export function analyzeKerasConfig(doc: unknown): RawIssue[] {
 }
 
 /**
+ * Fallback for when the HDF5 reader (hdf5.ts) cannot read the root group's model_config attribute.
  * Find Keras model configs inside an HDF5 file by scanning its bytes (streaming, bounded): h5py stores
  * the `model_config` attribute as one contiguous JSON string. Every candidate object is returned (up to
  * 64), not just the first, so a decoy config placed earlier in the file cannot hide the real one.

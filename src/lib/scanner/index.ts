@@ -19,14 +19,17 @@
  *    arrays as pickles, size check), zip / tar / gzip / zlib / bzip2 / xz / lzma (nested, budgets,
  *    slip, bombs; bzip2 through the pure-JS `seek-bzip` package, xz/lzma through our own LZMA/LZMA2
  *    decoder in xz.ts, both on inputs up to 128 MB; zip methods 0/8/12/14/95), keras3 (config.json),
- *    keras_legacy_h5 (model_config JSON located in the HDF5 bytes), keras_metadata, tensorflow
+ *    keras_legacy_h5 (root-group model_config attribute read by the bounded HDF5 reader in hdf5.ts:
+ *    superblock v0-3, v1/v2 object headers, fixed or variable-length strings; falls back to locating the
+ *    JSON in the bytes, e.g. for dense attribute storage), keras_metadata, tensorflow
  *    (SavedModel/GraphDef op set), litert (TFLite operator codes: custom / Flex ops), onnx (custom
  *    domains, external data), safetensors (strict header), gguf (header/tensor validation,
  *    chat-template injection), json / yaml (Keras configs, Hydra `_target_`), safetensors_index.
  *  - SKIPPED with the reason: lz4, 7z, zstd, xz with BCJ/delta filters (no decoder; zip members using
  *    those methods make the archive "partially scanned"), bzip2/xz/lzma streams over 128 MB or with a
  *    dictionary over 64 MB, safetensors headers over 32 MB, an
- *    .h5 whose model_config is not stored as contiguous JSON, JSON over 64 MB, and non-model files
+ *    .h5 whose model_config neither the HDF5 reader nor the byte search can read (the reason names the
+ *    step that failed), JSON over 64 MB, and non-model files
  *    ('not a model file').
  *  - Not implemented (no finding is ever produced for them): TF-300 unknown-op detection (needs the full
  *    TF op registry), ONNX-200/TF-200 architectural backdoors, LMAFL/TMT/EXDIR formats.
