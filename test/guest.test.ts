@@ -168,7 +168,12 @@ describe('daystrom linked into another oclif CLI (test/fixtures/host)', function
       expect(jsonError(usage.stderr)).to.include({code: 'E_USAGE', exit: 2})
       expect(auth.code, show(auth)).to.equal(3)
       expect(auth.stdout).to.equal('')
-      expect(jsonError(auth.stderr)).to.include({code: 'E_AUTH_MISSING', exit: 3})
+      const missing = jsonError(auth.stderr) as ReturnType<typeof jsonError> & {suggestions?: string[]}
+      expect(missing).to.include({code: 'E_AUTH_MISSING', exit: 3})
+      // suggested commands name the host's binary, not ours
+      expect(missing.suggestions).to.include('hostcli auth login')
+      expect(missing.message).to.include('`hostcli auth login`')
+      expect(missing.message).not.to.match(/\bdaystrom auth/)
     })
 
     it('the host\'s own command still works', async () => {

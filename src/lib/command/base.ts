@@ -147,6 +147,18 @@ export abstract class DaystromCommand<T extends typeof Command> extends Command 
     }
   }
 
+  /** Inside a host CLI (daystrom linked as a plugin), suggested commands name the host's binary. */
+  private forThisBin(err: DaystromError): DaystromError {
+    const bin = this.config?.bin
+    if (!bin || bin === 'daystrom') return err
+    const re = /\bdaystrom (?=auth |model-security |sandbox )/g
+    const fixed = new DaystromError(err.message.replace(re, `${bin} `), {
+      code: err.code, exit: err.exit, status: err.status, details: err.details, requestId: err.requestId, cause: err.cause,
+      suggestions: err.suggestions?.map(s => s.replace(re, `${bin} `)),
+    })
+    return fixed
+  }
+
   protected toSuccessJson(result: unknown): unknown {
     return result
   }
@@ -160,6 +172,7 @@ export abstract class DaystromCommand<T extends typeof Command> extends Command 
   }
 
   protected async catch(err: Error & {code?: string; oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
+    if (err instanceof DaystromError) err = this.forThisBin(err)
     const exit = exitCodeOf(err)
     if (this.jsonEnabled()) {
       process.exitCode = exit
