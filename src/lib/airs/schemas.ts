@@ -4,7 +4,7 @@
  * bodies with them before any request, and the sandbox validates incoming requests with the same schemas.
  */
 import {
-  ERROR_CODES, GROUP_SOURCE_TYPES, LABEL_KEY_MAX, LABEL_PATTERN, LABEL_VALUE_MAX, LABELS_MAX, MODELSCAN_STATUSES,
+  ERROR_CODES, LABEL_KEY_MAX, LABEL_PATTERN, LABEL_VALUE_MAX, LABELS_MAX, MODELSCAN_STATUSES,
   RULE_FIELD_VALUE_KEYS, RULE_STATES, SCAN_ORIGINS, SOURCE_TYPES, THREAT_CATEGORIES,
 } from './enums.js'
 
@@ -164,5 +164,3 @@ export const requestSchemas = {
 
 export type RequestSchemaName = keyof typeof requestSchemas
 
-/** Group source types as an array, for flag options. */
-export const groupSourceTypes = [...GROUP_SOURCE_TYPES]

@@ -2,13 +2,16 @@
 import type {ModelSecurityClient} from '../airs/client.js'
 import {RULE_STATES} from '../airs/enums.js'
 import {usageError} from '../airs/errors.js'
+import type {RuleState} from '../airs/enums.js'
 import type {FieldValues, Rule, RuleConfiguration} from '../airs/types.js'
 import {splitPair} from './flags.js'
 import {resolveRuleUuid} from './resolve.js'
 
-/** `--rule NAME_OR_UUID=STATE` (repeatable) -> rule_configurations keyed by rule UUID. */
-export async function ruleConfigurationsFromFlags(client: ModelSecurityClient | undefined, specs: string[]): Promise<Record<string, RuleConfiguration>> {
-  const parsed = specs.map(spec => {
+export interface RuleSpec { ref: string; state: RuleState }
+
+/** Parse `--rule NAME_OR_UUID=STATE` (repeatable) without any request, so bad input fails first. */
+export function parseRuleSpecs(specs: string[]): RuleSpec[] {
+  return specs.map(spec => {
     const eq = spec.lastIndexOf('=')
     if (eq <= 0) throw usageError(`--rule: expected RULE=STATE (RULE a name or UUID, STATE one of ${RULE_STATES.join(', ')}), got "${spec}"`)
     const ref = spec.slice(0, eq).trim()
@@ -16,13 +19,16 @@ export async function ruleConfigurationsFromFlags(client: ModelSecurityClient | 
     if (!(RULE_STATES as readonly string[]).includes(state)) {
       throw usageError(`--rule: invalid state "${spec.slice(eq + 1)}" for "${ref}": allowed ${RULE_STATES.join(', ')}`)
     }
-    return {ref, state}
+    return {ref, state: state as RuleState}
   })
+}
+
+/** rule_configurations keyed by rule UUID, rule names resolved through the service. */
+export async function ruleConfigurations(client: ModelSecurityClient, specs: RuleSpec[]): Promise<Record<string, RuleConfiguration>> {
   const out: Record<string, RuleConfiguration> = {}
-  for (const {ref, state} of parsed) {
-    if (!client && !/^[0-9a-f-]{36}$/i.test(ref)) throw usageError(`--rule: "${ref}" must be a rule UUID here`)
-    const uuid = client ? await resolveRuleUuid(client, ref) : ref
-    out[uuid] = {...out[uuid], state: state as RuleConfiguration['state']}
+  for (const {ref, state} of specs) {
+    const uuid = await resolveRuleUuid(client, ref)
+    out[uuid] = {...out[uuid], state}
   }
   return out
 }

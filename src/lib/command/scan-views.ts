@@ -195,26 +195,3 @@ export function requireUuid(value: string, what: string, hint?: string): string 
   return value
 }
 
-/**
- * The source type a model URI implies (the group's source type must match it), or undefined when the URI
- * does not say (the service decides).
- */
-export function inferSourceType(uri: string): string | undefined {
-  const u = uri.trim()
-  if (/^s3:\/\//i.test(u)) return 'S3'
-  if (/^gs:\/\//i.test(u)) return 'GCS'
-  if (/^file:\/\//i.test(u)) return 'LOCAL'
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(u)) return 'LOCAL'
-  let url: URL
-  try {
-    url = new URL(u)
-  } catch {
-    return undefined
-  }
-  const host = url.hostname.toLowerCase()
-  if (host.endsWith('.blob.core.windows.net')) return 'AZURE'
-  if (host === 'huggingface.co' || host === 'www.huggingface.co') return 'HUGGING_FACE'
-  if (host.endsWith('.jfrog.io')) return 'ARTIFACTORY'
-  if (url.pathname.includes('/-/ml/models/')) return 'GITLAB'
-  return undefined
-}

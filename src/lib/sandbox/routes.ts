@@ -19,7 +19,8 @@ import type {GroupCreate, GroupUpdate, Label, RuleInstanceUpdate, ScanCreate} fr
 import {HttpError, checkBody, item, notFound, unprocessable} from './errors.js'
 import {LabelsQueryError, labelsQuerySql, parseLabelsQuery} from './labels-query.js'
 import {INT_NO_BOUNDS, LIMIT_100, type ParamSpec, SKIP_ANY, SKIP_MIN0, parseQuery} from './params.js'
-import {insertScan, scanDocWithLabels, scanJsonWithLabels, setLabels, sourceOfUri} from './scans.js'
+import {insertScan, scanDocWithLabels, scanJsonWithLabels, setLabels} from './scans.js'
+import {sourceTypeOfUri} from '../airs/source-type.js'
 import {
   type DB, type GroupRow, type InstanceRow, getGroup, groupDoc, insertGroup, instanceDoc, isoMicros,
   isoNow, loadRules, newUuid, ruleByUuid, stmt,
@@ -240,7 +241,7 @@ function createScan(ctx: RouteContext): RouteResult {
   if (body.model_uri.trim() === '') throw unprocessable([item(['body', 'model_uri'], 'String should have at least 1 character', 'string_too_short', body.model_uri, {min_length: 1})])
   const group = getGroup(ctx.db, body.security_group_uuid)
   if (!group || group.is_tombstone) throw notFound('Security group', body.security_group_uuid)
-  const uriSource = sourceOfUri(body.model_uri)
+  const uriSource = sourceTypeOfUri(body.model_uri)
   const mismatch = uriSource === undefined
     ? group.source_type === 'LOCAL'
     : uriSource !== group.source_type

@@ -38,19 +38,6 @@ export interface ScanRow {
   claim_until: number; claim_owner: string | null; request: string | null; doc: string
 }
 
-/** Source type a model URI designates, or undefined when the URI alone cannot tell (a custom https host). */
-export function sourceOfUri(uri: string): string | undefined {
-  const u = uri.trim()
-  if (/^s3:\/\//i.test(u) || /^https?:\/\/[^/]*\.?s3[.-][^/]*amazonaws\.com\//i.test(u)) return 'S3'
-  if (/^gs:\/\//i.test(u) || /^https?:\/\/storage\.(?:cloud\.)?googleapis\.com\//i.test(u)) return 'GCS'
-  if (/^(az|azure|abfss?|wasbs?):\/\//i.test(u) || /^https?:\/\/[^/]+\.blob\.core\.windows\.net\//i.test(u)) return 'AZURE'
-  if (/^(?:https?:\/\/)?(?:www\.)?(?:huggingface\.co|hf\.co)\//i.test(u) || /^hf:\/\//i.test(u)) return 'HUGGING_FACE'
-  if (/^https?:\/\/.*\/-\/ml\/models\//i.test(u)) return 'GITLAB'
-  if (/^https?:\/\/[^/]*jfrog\.io\//i.test(u) || /^https?:\/\/.*\/artifactory\//i.test(u)) return 'ARTIFACTORY'
-  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(u) && !/^file:\/\//i.test(u)) return undefined
-  return 'LOCAL'
-}
-
 export function localPathOf(uri: string): string | undefined {
   try {
     if (/^file:\/\//i.test(uri)) return fileURLToPath(uri)

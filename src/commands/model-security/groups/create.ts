@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {GROUP_SOURCE_TYPES} from '../../../lib/airs/enums.js'
 import type {GroupCreate, SecurityGroup} from '../../../lib/airs/types.js'
 import {assertValid, readConfigInput} from '../../../lib/command/config-input.js'
-import {ruleConfigurationsFromFlags} from '../../../lib/command/group-body.js'
+import {parseRuleSpecs, ruleConfigurations} from '../../../lib/command/group-body.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {renderJson} from '../../../lib/command/output.js'
 import {groupDetail} from '../../../lib/command/views.js'
@@ -40,7 +40,8 @@ The body is validated locally before it is sent. The service provisions one rule
       body = {name: f.name, source_type: f['source-type'] as GroupCreate['source_type']}
       if (f.description !== undefined) body.description = f.description
       assertValid('GroupCreate', body, 'flags', true)
-      if (f.rule?.length) body.rule_configurations = await ruleConfigurationsFromFlags(await this.client(), f.rule)
+      const specs = parseRuleSpecs(f.rule ?? [])
+      if (specs.length > 0) body.rule_configurations = await ruleConfigurations(await this.client(), specs)
     }
     if (f['dry-run']) {
       const request = {method: 'POST', path: '/v1/security-groups', body}

@@ -12,7 +12,8 @@ import {labelsFromFlags} from '../../../lib/command/labels.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {renderTable} from '../../../lib/command/output.js'
 import {resolveGroup} from '../../../lib/command/resolve.js'
-import {findingColumns, findingRows, inferSourceType, scanColumns, scanDetail} from '../../../lib/command/scan-views.js'
+import {sourceTypeOfUri} from '../../../lib/airs/source-type.js'
+import {findingColumns, findingRows, scanColumns, scanDetail} from '../../../lib/command/scan-views.js'
 
 type ScannerModule = typeof import('../../../lib/scanner/index.js')
 type ScanProgress = import('../../../lib/scanner/index.js').ScanProgress
@@ -97,14 +98,14 @@ With --model-path the model is scanned on this machine and the per-file results 
     }
     if (!groupRef && !dryRun) {
       throw usageError('--group is required: the security group whose rules judge the scan (name or UUID)', undefined, [
-        `daystrom model-security groups list --source-type ${inferSourceType(body.model_uri) ?? 'LOCAL'}`])
+        `daystrom model-security groups list --source-type ${sourceTypeOfUri(body.model_uri) ?? 'LOCAL'}`])
     }
     const modelPath = f['model-path']
     if (modelPath !== undefined) {
       const st = await stat(modelPath).catch(() => undefined)
       if (!st) throw usageError(`--model-path: "${modelPath}" does not exist`)
     }
-    const expected = inferSourceType(body.model_uri)
+    const expected = sourceTypeOfUri(body.model_uri)
     if (modelPath === undefined && expected === 'LOCAL' && !isAbsolute(body.model_uri) && !/^file:/i.test(body.model_uri)) {
       this.note(`note: "${body.model_uri}" is read as a local path; use --model-path to scan it on this machine`)
     }

@@ -1,13 +1,13 @@
 import {Flags} from '@oclif/core'
 
-import {EVAL_OUTCOMES, GROUP_SOURCE_TYPES, SORT_DIRECTIONS, UUID_RE} from '../../../lib/airs/enums.js'
+import {EVAL_OUTCOMES, GROUP_SOURCE_TYPES, SORT_DIRECTIONS} from '../../../lib/airs/enums.js'
 import {usageError} from '../../../lib/airs/errors.js'
 import type {Scan} from '../../../lib/airs/types.js'
 import {boundedString, pagingFlags, timeFlag} from '../../../lib/command/flags.js'
 import {fetchList} from '../../../lib/command/list.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {resolveGroupUuid} from '../../../lib/command/resolve.js'
-import {scanColumns} from '../../../lib/command/scan-views.js'
+import {requireUuid, scanColumns} from '../../../lib/command/scan-views.js'
 
 export default class ScansList extends ModelSecurityCommand<typeof ScansList> {
   static summary = 'List scans.'
@@ -35,7 +35,7 @@ export default class ScansList extends ModelSecurityCommand<typeof ScansList> {
 
   async run(): Promise<Scan[]> {
     const f = this.flags
-    if (f['model-version'] !== undefined && !UUID_RE.test(f['model-version'])) throw usageError(`--model-version: "${f['model-version']}" is not a UUID (model version UUIDs come from \`daystrom model-security models versions <model>\`)`)
+    if (f['model-version'] !== undefined) requireUuid(f['model-version'], '--model-version', 'model version UUIDs come from `daystrom model-security models versions <model>`')
     if (f.since && f.until && f.since > f.until) throw usageError(`--since (${f.since}) is after --until (${f.until})`)
     const client = await this.client()
     const group = f.group === undefined ? undefined : await resolveGroupUuid(client, f.group)
