@@ -114,7 +114,10 @@ export function isoTimestamp(value: string | null | undefined): string | undefin
   if (!value) return undefined
   const s = value.trim().replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T').replace(/z$/, 'Z')
   const out = RFC3339.test(s) ? s : NAIVE.test(s) ? `${s}Z` : undefined
-  return out && Number.isFinite(Date.parse(out)) ? out : undefined
+  if (!out) return undefined
+  const [y, mo, d, h, mi, sec] = out.split(/[-T:.Z+]/).slice(0, 6).map(Number)
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate()
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= days && h < 24 && mi < 60 && sec < 60 ? out : undefined
 }
 
 const isSha256 = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-f]{64}$/i.test(s)
@@ -131,9 +134,9 @@ function webUrl(value: unknown): string | undefined {
 
 const plain = (md: string) => md.replaceAll(/\*\*([^*]+)\*\*/g, '$1').replaceAll(/`([^`]+)`/g, '$1')
 
-/** Properties in the given (fixed) order, empty values left out; lists that could come back in another order are sorted by the caller. */
 type Pair = [name: string, value: string | number | null | undefined]
 
+/** Properties in the given (fixed) order, empty values left out; lists that could come back in another order are sorted by the caller. */
 function props(pairs: Pair[]): CdxProperty[] {
   const out: CdxProperty[] = []
   for (const [name, value] of pairs) {

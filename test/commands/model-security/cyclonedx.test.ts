@@ -299,6 +299,8 @@ describe('CycloneDX ML-BOM', () => {
       expect(isoTimestamp('2026-03-03T22:32:12+02:00')).to.equal('2026-03-03T22:32:12+02:00')
       expect(isoTimestamp('2026-03-03 22:32:12')).to.equal('2026-03-03T22:32:12Z')
       expect(isoTimestamp('2026-13-45T99:00:00Z')).to.equal(undefined)
+      expect(isoTimestamp('2026-02-29T00:00:00Z'), 'no such day').to.equal(undefined)
+      expect(isoTimestamp('2028-02-29T00:00:00Z')).to.equal('2028-02-29T00:00:00Z')
       expect(isoTimestamp(null)).to.equal(undefined)
       expect(modelLocationUrl('s3://bucket/models/bert')).to.equal('s3://bucket/models/bert')
       expect(modelLocationUrl('huggingface.co/org/model')).to.equal('https://huggingface.co/org/model')
