@@ -3,27 +3,31 @@ import {writeFile} from 'node:fs/promises'
 
 import {DaystromError, EXIT} from '../../../lib/airs/errors.js'
 import type {Evaluation, Violation} from '../../../lib/airs/types.js'
+import {buildCycloneDx} from '../../../lib/command/cyclonedx.js'
 import {finishGate, gateExit, parseFailOn} from '../../../lib/command/gate.js'
 import {daystromVersion, ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {renderJson} from '../../../lib/command/output.js'
 import {buildJunit, buildMarkdown, buildSarif, type ReportInput} from '../../../lib/command/reports.js'
+import {fetchBomExtras} from '../../../lib/command/scan-data.js'
 import {requireUuid} from '../../../lib/command/scan-views.js'
 
 export default class ScansReport extends ModelSecurityCommand<typeof ScansReport> {
-  static summary = 'Report a scan for CI: SARIF 2.1.0 (code scanning), JUnit XML, or a markdown summary.'
+  static summary = 'Report a scan for CI: SARIF 2.1.0 (code scanning), JUnit XML, a markdown summary, or a CycloneDX 1.6 ML-BOM.'
   static description = `SARIF: one run; each violated rule is a reportingDescriptor (id = the rule name as a slug, with its remediation); each violation a result at its file (relative URI; prefix it with --artifact-root when the model is not at the repository root), level error for BLOCKING rules and warning for ALLOWING ones.
 JUnit: one testcase per rule evaluation; FAILED -> <failure>, ERROR -> <error>.
 Markdown: a summary fit for $GITHUB_STEP_SUMMARY.
+CycloneDX: a 1.6 JSON ML-BOM: the model (machine-learning-model), every scanned file (SHA-256, formats), each violation a vulnerability (id = threat code) affecting its file; the same scan always gives the same bytes.
 --json prints the data the report is made from: {scan, evaluations, violations}.`
   static examples = [
     '<%= config.bin %> <%= command.id %> 0313419a-33ec-4264-b2ad-c0a3a09aaa39 -o sarif --file airs.sarif --artifact-root models/bert',
     '<%= config.bin %> <%= command.id %> 0313419a-33ec-4264-b2ad-c0a3a09aaa39 -o junit > airs-junit.xml',
     '<%= config.bin %> <%= command.id %> 0313419a-33ec-4264-b2ad-c0a3a09aaa39 -o markdown >> "$GITHUB_STEP_SUMMARY"',
+    '<%= config.bin %> <%= command.id %> 0313419a-33ec-4264-b2ad-c0a3a09aaa39 -o cyclonedx --file model.cdx.json',
   ]
 
   static args = {scan: Args.string({description: 'Scan UUID.', required: true})}
   static flags = {
-    output: Flags.option({char: 'o', summary: 'Report format.', options: ['markdown', 'sarif', 'junit', 'json'], default: 'markdown', helpGroup: 'GLOBAL'})(),
+    output: Flags.option({char: 'o', summary: 'Report format.', options: ['markdown', 'sarif', 'junit', 'cyclonedx', 'json'], default: 'markdown', helpGroup: 'GLOBAL'})(),
     file: Flags.string({char: 'f', summary: 'Write the report to this file instead of stdout.'}),
     'artifact-root': Flags.string({summary: 'SARIF: path of the model directory relative to the repository root, prefixed to file URIs.'}),
     'fail-on': Flags.string({summary: 'After reporting, gate on the outcome: blocked, error (comma list) or never (exit 8/9/11 like scans wait).'}),
@@ -50,6 +54,7 @@ Markdown: a summary fit for $GITHUB_STEP_SUMMARY.
     switch (format) {
       case 'sarif': text = renderJson(buildSarif(input, {toolVersion: daystromVersion(), artifactRoot: f['artifact-root']})); break
       case 'junit': text = buildJunit(input); break
+      case 'cyclonedx': text = renderJson(buildCycloneDx([{...input, ...await fetchBomExtras(client, scan)}], {toolVersion: daystromVersion()})); break
       case 'json': text = renderJson(input); break
       default: text = buildMarkdown(input).trimEnd()
     }
