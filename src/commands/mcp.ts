@@ -30,7 +30,7 @@ The server uses the same credentials, profiles and --sandbox as every command; w
     const {serveStdio} = await import('../lib/mcp/stdio.js')
     const log = f.debug ? (line: string) => process.stderr.write(`[mcp] ${line}\n`) : undefined
     const target = this.usingSandbox() ? 'the offline daystrom sandbox' : (f.profile ? `profile ${f.profile}` : 'the configured credentials')
-    const {server, tools} = createMcpServer({version: daystromVersion(), client: async () => client, allowWrites: f['allow-writes'], target, log})
+    const {server, tools} = createMcpServer({version: daystromVersion(), client: () => Promise.resolve(client), allowWrites: f['allow-writes'], target, log})
     process.stderr.write(`daystrom MCP server on stdio (${target}; ${f['allow-writes'] ? 'writes allowed' : 'read-only'}; tools: ${tools.join(', ')})\n`)
     if (process.stdin.isTTY) process.stderr.write('Waiting for an MCP client on stdin (Ctrl-C to stop).\n')
     await serveStdio(server)

@@ -37,8 +37,8 @@ class RawServer {
     })
     let buffer = ''
     this.child.stdout.on('data', (d: Buffer) => {
-      this.stdout += d
-      buffer += d
+      this.stdout += d.toString()
+      buffer += d.toString()
       let nl
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl)
@@ -48,7 +48,7 @@ class RawServer {
       }
     })
     this.child.stderr.on('data', (d: Buffer) => {
-      this.stderr += d
+      this.stderr += d.toString()
     })
     this.exited = new Promise(resolve => this.child.on('close', code => resolve(code)))
   }
@@ -170,7 +170,7 @@ describe('daystrom mcp over stdio (bin/run.js, sandbox)', function () {
     })
     let stderr = ''
     transport.stderr?.on('data', (d: Buffer) => {
-      stderr += d
+      stderr += d.toString()
     })
     const client = new Client({name: 'sdk-test', version: '1'})
     await client.connect(transport)

@@ -79,7 +79,7 @@ async function call(c: Connected, name: string, args: Record<string, unknown> = 
     expect(text, `${name} has a text block`).to.not.equal(undefined)
     expect(JSON.parse((text as {text: string}).text)).to.deep.equal(r.structuredContent)
   }
-  return r as CallToolResult & {structuredContent?: Record<string, any>}
+  return r
 }
 
 const errorText = (r: CallToolResult) => {
@@ -112,7 +112,7 @@ describe('MCP server (in process, sandbox-backed)', function () {
     slow = await startSandbox({dataDir: dir, settleDelayMs: 600_000})
     const created = await clientFor(slow).createScan({model_uri: cleanDir, security_group_uuid: local.uuid, scan_origin: 'MODEL_SECURITY_SDK'})
     pending = await api.getScan(created.uuid)
-    ro = await connect({api: async () => api})
+    ro = await connect({api: () => Promise.resolve(api)})
   })
 
   after(async () => {
@@ -247,9 +247,7 @@ describe('MCP server (in process, sandbox-backed)', function () {
   })
 
   it('turns a bug in a handler into a tool error, not a crash', async () => {
-    const broken = await connect({api: async () => {
-      throw new TypeError('boom')
-    }})
+    const broken = await connect({api: () => Promise.reject(new TypeError('boom'))})
     try {
       expect(errorText(await broken.client.callTool({name: 'list_groups', arguments: {}}) as CallToolResult)).to.include('internal error: boom')
       expect((await call(broken, 'scan_local_path', {path: badDir})).isError, 'the tools that need no client still work').to.not.equal(true)
@@ -259,7 +257,7 @@ describe('MCP server (in process, sandbox-backed)', function () {
   })
 
   it('--allow-writes adds create_scan and add_labels, which record a scan and label it', async () => {
-    const rw = await connect({api: async () => api, allowWrites: true})
+    const rw = await connect({api: () => Promise.resolve(api), allowWrites: true})
     try {
       expect(rw.tools.map(t => t.name)).to.deep.equal([...READ_TOOLS, ...WRITE_TOOLS])
       for (const t of rw.tools.filter(x => WRITE_TOOLS.includes(x.name))) expect(t.annotations?.readOnlyHint, t.name).to.equal(false)

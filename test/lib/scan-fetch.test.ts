@@ -15,9 +15,12 @@ function fakeClient(tree: Record<string, ScanFile[]>, pageSize = 2) {
   const calls: Array<{query_path?: string; skip?: number}> = []
   let inFlight = 0
   let maxInFlight = 0
-  const client = {
-    paginate: ModelSecurityClient.prototype.paginate,
-    async listScanFiles(_scan: string, q: {query_path?: string; skip?: number; limit?: number}): Promise<Page<ScanFile>> {
+  // a real client (its paginate) whose files operation answers from memory: no request is ever sent
+  const client = new ModelSecurityClient({
+    clientId: 'x', clientSecret: 'unused', tsgId: '1', dataEndpoint: 'http://127.0.0.1:9', mgmtEndpoint: 'http://127.0.0.1:9',
+    tokenEndpoint: 'http://127.0.0.1:9', retries: 0, timeoutMs: 1000, userAgent: 'test',
+  })
+  client.listScanFiles = async (_scan: string, q: {query_path?: string; skip?: number; limit?: number} = {}): Promise<Page<ScanFile>> => {
       calls.push({query_path: q.query_path, skip: q.skip})
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
@@ -26,9 +29,8 @@ function fakeClient(tree: Record<string, ScanFile[]>, pageSize = 2) {
       const all = tree[q.query_path ?? '/'] ?? []
       const skip = q.skip ?? 0
       return {items: all.slice(skip, skip + Math.min(pageSize, q.limit ?? pageSize)), pagination: {total_items: all.length}, raw: {}}
-    },
   }
-  return {client: client as unknown as ModelSecurityClient, calls, max: () => maxInFlight}
+  return {client, calls, max: () => maxInFlight}
 }
 
 describe('walkScanFiles', () => {

@@ -10,10 +10,11 @@ import type {Writable} from 'node:stream'
 export async function serveStdio(server: McpServer): Promise<void> {
   const {StdioServerTransport} = await import('@modelcontextprotocol/sdk/server/stdio.js')
   const stdout = process.stdout
-  const originalWrite = stdout.write
-  const protocolWrite = originalWrite.bind(stdout) as (chunk: string) => boolean
+  // the protocol's own writer is the real one; restore it (own property or inherited) on the way out
+  const ownWrite = Object.getOwnPropertyDescriptor(stdout, 'write')
+  const realWrite = stdout.write.bind(stdout)
   const protocolOut = {
-    write: (chunk: string) => protocolWrite(chunk),
+    write: (chunk: string): boolean => realWrite(chunk),
     once(event: string, listener: () => void) {
       stdout.once(event, listener)
       return protocolOut
@@ -48,7 +49,8 @@ export async function serveStdio(server: McpServer): Promise<void> {
     stdout.off('error', stop)
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
-    stdout.write = originalWrite
+    if (ownWrite) Object.defineProperty(stdout, 'write', ownWrite)
+    else delete (stdout as {write?: unknown}).write
     Object.assign(console, saved)
   }
 }

@@ -14,7 +14,7 @@ import type {ModelSecurityClient} from '../airs/client.js'
 import {DaystromError, EXIT, usageError} from '../airs/errors.js'
 import {redact} from '../airs/redact.js'
 import {sourceTypeOfUri} from '../airs/source-type.js'
-import type {Evaluation, Label, Page, Rule, RuleInstance, Scan, ScanCreate, ScanDetails} from '../airs/types.js'
+import type {Evaluation, Label, Page, Rule, RuleInstance, Scan, ScanCreate} from '../airs/types.js'
 import {validateBody} from '../airs/validate.js'
 import {outcomeReason, silentReporter, waitForScans} from '../command/gate.js'
 import {validateLabels} from '../command/labels.js'
@@ -65,7 +65,7 @@ function register<I extends Shape, O extends Shape>(server: McpServer, ctx: Tool
     try {
       const data = await spec.run(args)
       ctx.log(`tool ${name}: ok (${Date.now() - started} ms)`)
-      return {content: [{type: 'text', text: JSON.stringify(data, null, 2)}], structuredContent: data as Record<string, unknown>}
+      return {content: [{type: 'text', text: JSON.stringify(data, null, 2)}], structuredContent: data}
     } catch (error) {
       const text = toolErrorText(error)
       ctx.log(`tool ${name}: error (${Date.now() - started} ms): ${text.split('\n')[0]}`)
@@ -132,7 +132,7 @@ function explainRule(r: Rule): z.infer<typeof RuleExplanationSchema> {
 function instanceSummary(i: RuleInstance): z.infer<typeof RuleInstanceSummarySchema> {
   return {
     uuid: i.uuid, rule_name: i.rule?.name ?? null, rule_uuid: i.security_rule_uuid, state: i.state, rule_type: i.rule?.rule_type ?? null,
-    default_state: i.rule?.default_state ?? null, field_values: (i.field_values ?? {}) as Record<string, string[]>,
+    default_state: i.rule?.default_state ?? null, field_values: i.field_values ?? {},
   }
 }
 
@@ -344,7 +344,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): string[] {
         ...(a.allow_patterns ? {allow_patterns: a.allow_patterns} : {}),
         ...(a.ignore_patterns ? {ignore_patterns: a.ignore_patterns} : {}),
         ...(a.labels ? {labels: a.labels} : {}),
-        ...(local ? {scan_details: local.report.scanDetails as ScanDetails} : {}),
+        ...(local ? {scan_details: local.report.scanDetails} : {}),
       }
       const client = await ctx.client()
       const group = await resolveGroup(client, a.group)

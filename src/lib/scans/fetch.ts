@@ -5,7 +5,7 @@
  */
 import type {ModelSecurityClient, PageFetcher} from '../airs/client.js'
 import {DaystromError, EXIT, usageError} from '../airs/errors.js'
-import type {Evaluation, Scan, ScanFile, Violation} from '../airs/types.js'
+import type {Scan, ScanFile} from '../airs/types.js'
 import {requireUuid} from '../command/scan-views.js'
 import {diffScans, type ScanData, type ScanDiff} from './diff.js'
 

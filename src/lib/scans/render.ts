@@ -109,7 +109,7 @@ export function renderDiffSections(d: ScanDiff, opts: TableOptions = {}): string
 }
 
 const ICON: Record<string, string> = {ALLOWED: '✅', BLOCKED: '⛔', ERROR: '❌', PENDING: '⏳'}
-const md = (s: unknown) => String(s ?? '').replaceAll('|', '\\|').replaceAll(/\r?\n/g, '<br>')
+const md = (s: string | number | null | undefined) => String(s ?? '').replaceAll('|', '\\|').replaceAll(/\r?\n/g, '<br>')
 const code = (s: string | null) => (s ? `\`${md(s.replaceAll('`', "'"))}\`` : '')
 const outcome = (o: string) => `${ICON[o] ? `${ICON[o]} ` : ''}${o}`
 

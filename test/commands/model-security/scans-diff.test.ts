@@ -47,7 +47,7 @@ function mockLatestScans(byVersion: Record<string, object[]>): void {
   const base = new URL(ENDPOINTS.data)
   nock(base.origin).get(`${base.pathname}/v1/scans`).query(true).times(Object.keys(byVersion).length).reply(function (uri) {
     const url = new URL(uri, base.origin)
-    const rec: Recorded = {plane: 'data', method: 'GET', path: '/v1/scans', query: url.searchParams, body: undefined, headers: this.req.headers as Record<string, string>}
+    const rec: Recorded = {plane: 'data', method: 'GET', path: '/v1/scans', query: url.searchParams, body: undefined, headers: this.req.headers}
     if (openapiAvailable) {
       try {
         assertRequestConforms('data', 'GET', '/v1/scans', url.searchParams)
