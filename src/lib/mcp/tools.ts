@@ -335,9 +335,19 @@ export function registerTools(server: McpServer, ctx: ToolContext): string[] {
     run: async a => {
       if ((a.model_uri === undefined) === (a.model_path === undefined)) throw usageError('give exactly one of model_uri (remote) or model_path (a local directory)')
       if (a.labels) validateLabels(a.labels, 'labels')
+      // the group and its source type first (cheap), then the local scan (maybe long), then the request check
+      const client = await ctx.client()
+      const group = await resolveGroup(client, a.group)
+      const uri = a.model_path === undefined ? a.model_uri! : resolve(a.model_path)
+      const expected = sourceTypeOfUri(uri)
+      if (expected && group.source_type !== expected) {
+        throw new DaystromError(`group "${a.group}" is a ${group.source_type} group, but ${uri} is a ${expected} model; use a ${expected} group (list_groups with source_types ["${expected}"])`, {
+          code: 'E_SOURCE_TYPE_MISMATCH', exit: EXIT.USAGE,
+        })
+      }
       const local = a.model_path === undefined ? undefined : await scanLocally(a.model_path, a.allow_patterns, a.ignore_patterns)
       const body: ScanCreate = {
-        model_uri: local ? local.root : a.model_uri!, security_group_uuid: '', scan_origin: 'MODEL_SECURITY_SDK',
+        model_uri: uri, security_group_uuid: group.uuid, scan_origin: 'MODEL_SECURITY_SDK',
         ...(a.model_name === undefined ? {} : {model_name: a.model_name}),
         ...(a.model_author === undefined ? {} : {model_author: a.model_author}),
         ...(a.model_version === undefined ? {} : {model_version: a.model_version}),
@@ -346,15 +356,6 @@ export function registerTools(server: McpServer, ctx: ToolContext): string[] {
         ...(a.labels ? {labels: a.labels} : {}),
         ...(local ? {scan_details: local.report.scanDetails} : {}),
       }
-      const client = await ctx.client()
-      const group = await resolveGroup(client, a.group)
-      const expected = sourceTypeOfUri(body.model_uri)
-      if (expected && group.source_type !== expected) {
-        throw new DaystromError(`group "${a.group}" is a ${group.source_type} group, but ${body.model_uri} is a ${expected} model; use a ${expected} group (list_groups with source_types ["${expected}"])`, {
-          code: 'E_SOURCE_TYPE_MISMATCH', exit: EXIT.USAGE,
-        })
-      }
-      body.security_group_uuid = group.uuid
       const problems = validateBody('ScanCreate', body)
       if (problems.length > 0) throw usageError(`invalid scan request: ${problems.map(p => `${p.pointer || '/'}: ${p.message}`).join('; ')}`)
       const created = await client.createScan(body)
