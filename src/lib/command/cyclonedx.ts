@@ -16,7 +16,7 @@ import type {Evaluation, FileScanData, Model, ModelVersion, Scan, ScanDetails, S
 import {isThreatCategory, THREATS} from '../scanner/threats.js'
 import {outcomeLine} from './gate.js'
 import {ruleSlug} from './reports.js'
-import {normalizeModelPath, scanFilePath} from './scan-data.js'
+import {normalizeModelPath, scanFilePath} from '../scans/files.js'
 
 export const CYCLONEDX_SCHEMA = 'http://cyclonedx.org/schema/bom-1.6.schema.json'
 export const AIRS_SOURCE = 'Prisma AIRS AI Model Security'

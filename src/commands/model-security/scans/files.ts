@@ -7,8 +7,8 @@ import {pagingFlags} from '../../../lib/command/flags.js'
 import {fetchList} from '../../../lib/command/list.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {formatCell} from '../../../lib/command/output.js'
-import {type FileNode, flattenFileTree, walkScanFiles} from '../../../lib/command/scan-data.js'
 import {fileColumns, requireUuid} from '../../../lib/command/scan-views.js'
+import {type FileNode, flattenFileTree, walkScanFiles} from '../../../lib/scans/files.js'
 
 const baseName = (p: string) => p.replace(/\/+$/, '').split('/').pop() || p
 
@@ -41,7 +41,7 @@ export default class ScansFiles extends ModelSecurityCommand<typeof ScansFiles> 
       }), f, this.pagingNote)
       return this.emitList(items)
     }
-    const roots = await walkScanFiles(client, scan, {queryPath: f.path, sortField: f['sort-field'], sortDir: f['sort-dir']})
+    const roots = await walkScanFiles(client, scan, {root: f.path, sortField: f['sort-field'], sortDir: f['sort-dir']})
     const flat = flattenFileTree(roots)
     if (this.format() !== 'table') return this.emitList(flat)
     if (flat.length === 0) {
