@@ -48,6 +48,9 @@ function schemaMessage(keyword: string, params: Record<string, unknown>, value: 
   }
 }
 
+/** Diagnostics in file order (stable for problems at the same position). */
+export const byPosition = (ds: Diagnostic[]): Diagnostic[] => [...ds].sort((a, b) => a.line - b.line || a.column - b.column)
+
 const parentOf = (pointer: string): string => pointer.slice(0, Math.max(0, pointer.lastIndexOf('/')))
 
 /**
@@ -68,7 +71,7 @@ export function localDiagnostics(source: PolicySource): Diagnostic[] {
     const parent = keyLike || p.keyword === 'required' ? parentOf(p.pointer) : p.pointer
     add(p.pointer, schemaMessage(p.keyword, p.params, keyLike ? undefined : p.value, parent), keyLike)
   }
-  if (out.length > 0) return out
+  if (out.length > 0) return byPosition(out)
 
   const doc = source.data as PolicyDocument
   const firstByName = new Map<string, number>()
@@ -87,7 +90,7 @@ export function localDiagnostics(source: PolicySource): Diagnostic[] {
       else add(`${at}/rule`, `a second exception for rule "${e.rule}" (the first is /groups/${i}/exceptions/${prev}): one exception per rule; edit the first`)
     })
   })
-  return out
+  return byPosition(out)
 }
 
 /** Levenshtein distance (small strings: rule names). */
@@ -191,7 +194,7 @@ export function tenantDiagnostics(source: PolicySource, tenant: TenantView, now:
       }
     })
   })
-  return out
+  return byPosition(out)
 }
 
 /** Counts for the validation summary. */
