@@ -8,8 +8,10 @@ import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import type {Rule, RuleInstance, SecurityGroup} from '../../src/lib/airs/types.js'
+import type {ApplyResult} from '../../src/lib/policy/apply.js'
 import {POLICY_SCHEMA} from '../../src/lib/policy/document.js'
 import {defaultDescription} from '../../src/lib/policy/export.js'
+import type {Plan} from '../../src/lib/policy/plan.js'
 import {apiRequests, expectConforming, jsonError, mockApi, mockToken, requests, resetRequests, run, useCredentials} from '../helpers/api.js'
 import {PassThrough} from 'node:stream'
 
@@ -104,7 +106,7 @@ describe('model-security policy', () => {
       const w = await cli(['schema', '-f', file])
       expect(w.exit).to.equal(0)
       expect(w.stdout).to.equal('')
-      expect(JSON.parse(readFileSync(file, 'utf8')).$id).to.equal('daystrom-policy-v1')
+      expect((JSON.parse(readFileSync(file, 'utf8')) as {$id: string}).$id).to.equal('daystrom-policy-v1')
       expect(requests).to.deep.equal([])
     })
   })
@@ -235,10 +237,10 @@ describe('model-security policy', () => {
       mockTenant([LOCAL], {[LOCAL.uuid]: LOCAL_INSTANCES})
       const r = await cli(['plan', '-f', file, '--json', '--detailed-exitcode'])
       expect(r.exit, r.stderr).to.equal(12)
-      const out = JSON.parse(r.stdout)
+      const out = JSON.parse(r.stdout) as Plan
       expect(Object.keys(out)).to.deep.equal(['changes', 'summary', 'exceptions', 'warnings'])
       expect(out.summary).to.deep.equal({create: 1, update: 1, delete: 0, total: 2})
-      expect(out.changes.map((c: {kind: string}) => c.kind)).to.deep.equal(['create_group', 'update_rule'])
+      expect(out.changes.map(c => c.kind)).to.deep.equal(['create_group', 'update_rule'])
       expect(out.changes[1]).to.deep.include({rule: SUSPICIOUS, instance_uuid: instanceUuid(LOCAL_INSTANCES, SUSPICIOUS), state: {before: 'ALLOWING', after: 'BLOCKING'}})
       expect(r.stderr).to.equal('')
       mockTenant([LOCAL], {[LOCAL.uuid]: LOCAL_INSTANCES})
@@ -414,10 +416,10 @@ describe('model-security policy', () => {
         firstRun(409, {detail: 'Rule instance is locked'})
         const r = await cli(['apply', '-f', file(), '--prune', '--yes', '--json'])
         expect(r.exit).to.equal(5)
-        const out = JSON.parse(r.stdout)
-        expect(out.changes.map((c: {status: string}) => c.status)).to.deep.equal(['applied', 'applied', 'failed', 'not_attempted', 'not_attempted'])
+        const out = JSON.parse(r.stdout) as ApplyResult
+        expect(out.changes.map(c => c.status)).to.deep.equal(['applied', 'applied', 'failed', 'not_attempted', 'not_attempted'])
         expect(out.changes[2].error).to.deep.include({code: 'E_CONFLICT', exit: 5, status: 409})
-        expect(out.changes[2].error.message).to.include('Rule instance is locked')
+        expect(out.changes[2].error?.message).to.include('Rule instance is locked')
         expect(out.summary).to.deep.equal({create: 1, update: 3, delete: 1, total: 5, applied: 2, failed: 1, not_attempted: 2})
         expect(jsonError(r.stderr)).to.deep.include({code: 'E_CONFLICT', exit: 5, status: 409})
       })

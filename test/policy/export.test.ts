@@ -68,7 +68,7 @@ groups:
     const b = exportDocument([...states].reverse().map(s => ({group: s.group, instances: [...s.instances].reverse()})), {schemaRef: 'x.json'}).document
     expect(await serializeDocument(a, 'yaml')).to.equal(await serializeDocument(b, 'yaml'))
     expect(await serializeDocument(a, 'json')).to.equal(await serializeDocument(b, 'json'))
-    const json = JSON.parse(await serializeDocument(a, 'json'))
+    const json = JSON.parse(await serializeDocument(a, 'json')) as Record<string, unknown>
     expect(Object.keys(json)).to.deep.equal(['$schema', 'version', 'groups'])
     expect(json.$schema).to.equal('x.json')
   })

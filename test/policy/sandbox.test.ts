@@ -6,6 +6,7 @@
 import {expect} from 'chai'
 
 import {saveProfile} from '../../src/lib/config/store.js'
+import type {Plan} from '../../src/lib/policy/plan.js'
 import {SANDBOX_CREDENTIALS} from '../../src/lib/sandbox/index.js'
 import {run} from '../helpers/api.js'
 import {quoteArgs, tempFile, withoutTty} from '../lib/support.js'
@@ -144,7 +145,7 @@ describe('policy on the sandbox', () => {
       const r = await policy('diff', '-f', file, '--detailed-exitcode', '--json')
       expect(r.exit, r.stderr).to.equal(12)
       expect(seen.writes()).to.deep.equal([])
-      const out = JSON.parse(r.stdout)
+      const out = JSON.parse(r.stdout) as Plan
       expect(out.summary).to.deep.equal({create: 0, update: 1, delete: 0, total: 1})
       expect(out.changes).to.have.length(1)
       expect(out.changes[0]).to.deep.include({
@@ -181,7 +182,7 @@ describe('policy on the sandbox', () => {
         expect(prod.stdout).to.equal(staging.stdout)
         expect(sandbox?.stdout).to.equal(staging.stdout)
         // same names, different tenants: the groups' UUIDs differ
-        const uuid = async (profile: string) => JSON.parse((await cli('model-security', 'groups', 'get', 'prod-hf', '--profile', profile, '--json')).stdout).uuid as string
+        const uuid = async (profile: string) => (JSON.parse((await cli('model-security', 'groups', 'get', 'prod-hf', '--profile', profile, '--json')).stdout) as {uuid: string}).uuid
         expect(await uuid('staging')).not.to.equal(await uuid('prod'))
       } finally {
         await other.close()

@@ -61,7 +61,7 @@ export async function listrRunner(): Promise<StepRunner> {
   const logger = new ListrLogger({useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr)})
   return {
     async run(steps) {
-      const tasks = new Listr(steps.map(s => ({title: s.title, task: async () => s.run()})),
+      const tasks = new Listr(steps.map(s => ({title: s.title, task: () => s.run()})),
         {concurrent: false, exitOnError: true, rendererOptions: {logger}, fallbackRendererOptions: {logger}} as never)
       await tasks.run()
     },
@@ -92,9 +92,9 @@ function describeFailure(error: unknown): NonNullable<ChangeResult['error']> {
 }
 
 /** Apply the plan; returns every change with its status and the error that stopped the run, if any. */
-export async function applyPlan(client: ModelSecurityClient, p: Plan, runner: StepRunner): Promise<{result: ApplyResult; failure?: unknown}> {
+export async function applyPlan(client: ModelSecurityClient, p: Plan, runner: StepRunner): Promise<{result: ApplyResult; failure?: Error}> {
   const changes: ChangeResult[] = p.changes.map(c => ({...c, status: 'not_attempted'}))
-  let failure: unknown
+  let failure: Error | undefined
   const steps: Step[] = changes.map(c => ({
     title: changeTitle(c),
     run: async () => {
@@ -104,7 +104,7 @@ export async function applyPlan(client: ModelSecurityClient, p: Plan, runner: St
       } catch (error) {
         c.status = 'failed'
         c.error = describeFailure(error)
-        failure = error
+        failure = error as Error
         throw error
       }
     },
@@ -113,7 +113,7 @@ export async function applyPlan(client: ModelSecurityClient, p: Plan, runner: St
     await runner.run(steps)
   } catch (error) {
     // a runner error that is not a step's (listr2 itself) still stops the run
-    failure ??= error
+    failure ??= error as Error
   }
   const count = (s: ChangeStatus): number => changes.filter(c => c.status === s).length
   return {

@@ -10,7 +10,7 @@ import {ModelSecurityCommand} from '../command/model-security.js'
 import {type Diagnostic, formatDiagnostic} from './load.js'
 
 export abstract class PolicyCommand<T extends typeof Command> extends ModelSecurityCommand<T> {
-  protected async catch(err: Error & {code?: string; oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
+  protected catch(err: Error & {code?: string; oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
     if (err instanceof DaystromError && err.code === 'E_POLICY_INVALID' && !this.jsonEnabled()) {
       const {file, problems} = err.details as {file: string; problems: Diagnostic[]}
       for (const d of problems) process.stderr.write(`${d.severity === 'warning' ? 'warning: ' : ''}${formatDiagnostic(d)}\n`)

@@ -3,7 +3,7 @@
  * after`), markdown for a pull-request comment (the same plan in a ```diff block, `~` shown as `!` so the
  * highlighter colours it, and a table of exceptions), one-line titles for progress, and the apply report.
  */
-import type {Change, ExceptionView, Plan, UpdateGroup, UpdateRule, Why} from './plan.js'
+import type {Change, ExceptionView, Plan, UpdateRule, Why} from './plan.js'
 
 const q = (s: string): string => JSON.stringify(s)
 const list = (values: string[]): string => `[${values.join(', ')}]`
@@ -52,7 +52,7 @@ function blocks(p: Plan): Array<{mark: '+' | '~' | '-'; lines: Line[]}> {
         updates.set(c.group_uuid, lines)
         out.push({mark: '~', lines})
       }
-      if (c.kind === 'update_group') lines.push({mark: '~', depth: 1, text: `description: ${q((c as UpdateGroup).description.before)} → ${q(c.description.after)}`})
+      if (c.kind === 'update_group') lines.push({mark: '~', depth: 1, text: `description: ${q(c.description.before)} → ${q(c.description.after)}`})
       else lines.push(...ruleLines(c))
     }
   }

@@ -16,11 +16,12 @@ async function all<T>(iter: AsyncIterable<T>): Promise<T[]> {
   return out
 }
 
-export const fetchCatalog = async (client: ModelSecurityClient): Promise<Rule[]> =>
+export const fetchCatalog = (client: ModelSecurityClient): Promise<Rule[]> =>
   all(client.paginate(q => client.listSecurityRules(q), {limit: PAGE}))
 
-export const fetchGroups = async (client: ModelSecurityClient): Promise<SecurityGroup[]> =>
-  (await all(client.paginate(q => client.listSecurityGroups(q), {limit: PAGE}))).filter(g => !g.is_tombstone)
+export async function fetchGroups(client: ModelSecurityClient): Promise<SecurityGroup[]> {
+  return (await all(client.paginate(q => client.listSecurityGroups(q), {limit: PAGE}))).filter(g => !g.is_tombstone)
+}
 
 /** Rule instances of each group, by group UUID. */
 export async function fetchInstances(client: ModelSecurityClient, groupUuids: string[]): Promise<Record<string, RuleInstance[]>> {

@@ -63,7 +63,7 @@ export function localDiagnostics(source: PolicySource): Diagnostic[] {
   const add = (pointer: string, message: string, key = false): void => {
     out.push({severity: 'error', file, ...source.locate(pointer, {key}), pointer, message})
   }
-  const problems = validateWith(POLICY_SCHEMA as unknown as Record<string, unknown> & {$id: string}, source.data)
+  const problems = validateWith(POLICY_SCHEMA, source.data)
   for (const p of problems) {
     // propertyNames reports an `enum` twin on the parent object: the propertyNames problem says it better
     if (p.keyword === 'enum' && p.value !== null && typeof p.value === 'object') continue

@@ -52,7 +52,7 @@ with their status). --dry-run prints the plan and changes nothing (same as polic
       this.logToStderr(renderPlanText(plan, source.file))
       if (!f.yes) {
         this.assertCanPrompt(`apply ${plan.summary.total} change${plan.summary.total === 1 ? '' : 's'}`)
-        plan = await this.confirmPlan(plan, async () => prepare(true), source.file)
+        plan = await this.confirmPlan(plan, () => prepare(true), source.file)
       }
     }
     const runner = await makeRunner(this.jsonEnabled(), line => process.stderr.write(`${line}\n`))

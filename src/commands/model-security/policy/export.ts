@@ -49,7 +49,7 @@ writes the file (replacing it, as shell redirection would; .json means JSON) and
     const format = output === 'json' || (output === undefined && f.file?.toLowerCase().endsWith('.json')) ? 'json' : 'yaml'
     const client = await this.client()
     const chosen = f.group?.length
-      ? [...new Map((await Promise.all(f.group.map(async ref => resolveGroup(client, ref)))).map(g => [g.uuid, g])).values()]
+      ? [...new Map((await Promise.all(f.group.map(ref => resolveGroup(client, ref)))).map(g => [g.uuid, g])).values()]
       : await fetchGroups(client)
     const instances = await fetchInstances(client, chosen.map(g => g.uuid))
     const {document, notes} = exportDocument(chosen.map(group => ({group, instances: instances[group.uuid] ?? []})), {
