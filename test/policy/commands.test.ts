@@ -314,6 +314,20 @@ describe('model-security policy', () => {
       expect(writes()).to.deep.equal([])
     })
 
+    it('-o json prints the result as data on stdout (as --json does)', async () => {
+      const file = tempFile('policy.yaml', POLICY)
+      mockToken()
+      mockTenant([LOCAL], {[LOCAL.uuid]: LOCAL_INSTANCES})
+      mockApi('mgmt', 'POST', GROUPS, 201, group('prod-hf', 'HUGGING_FACE'))
+      mockApi('mgmt', 'PUT', `${instancesPath(LOCAL)}/${instanceUuid(LOCAL_INSTANCES, SUSPICIOUS)}`, 200, LOCAL_INSTANCES[0])
+      const r = await cli(['apply', '-f', file, '--yes', '-o', 'json'])
+      expect(r.exit, r.stderr).to.equal(0)
+      const out = JSON.parse(r.stdout) as ApplyResult
+      expect(out.changes.map(c => `${c.kind} ${c.status}`)).to.deep.equal(['create_group applied', 'update_rule applied'])
+      expect(out.summary).to.deep.equal({create: 1, update: 1, delete: 0, total: 2, applied: 2, failed: 0, not_attempted: 0})
+      expect(r.stderr).to.include('Plan: 1 to create, 1 to change, 0 to delete.')
+    })
+
     it('without a terminal it needs --yes (exit 2, plan shown, nothing written); on a terminal it asks', async () => {
       const file = tempFile('policy.yaml', POLICY)
       mockToken()

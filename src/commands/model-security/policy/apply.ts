@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {DaystromError, EXIT} from '../../../lib/airs/errors.js'
-import {PolicyCommand} from '../../../lib/policy/command.js'
+import {renderJson, renderYaml} from '../../../lib/command/output.js'
 import {type ApplyResult, appliedLine, applyPlan, makeRunner, renderApplyReport} from '../../../lib/policy/apply.js'
+import {PolicyCommand} from '../../../lib/policy/command.js'
 import type {Plan} from '../../../lib/policy/plan.js'
 import {renderPlanText} from '../../../lib/policy/render.js'
 import {fileFlag, planFormat, planJson, preparePlan, pruneFlag, readPolicy, renderPlan, warningLine} from '../../../lib/policy/session.js'
@@ -57,12 +58,20 @@ with their status). --dry-run prints the plan and changes nothing (same as polic
     }
     const runner = await makeRunner(this.jsonEnabled(), line => process.stderr.write(`${line}\n`))
     const {result, failure} = await applyPlan(client, plan, runner)
+    // -o json|yaml: the result as data on stdout (as --json prints it), the report for humans on stderr
+    const asData = format === 'json' || format === 'yaml'
     if (failure !== undefined) {
       if (this.jsonEnabled()) this.logJson(result)
-      else this.logToStderr(renderApplyReport(result))
+      else {
+        this.logToStderr(renderApplyReport(result))
+        if (asData) this.log(format === 'json' ? renderJson(result) : await renderYaml(result))
+      }
       throw failure
     }
-    if (!this.jsonEnabled()) this.log(plan.summary.total === 0 ? `No changes. The tenant matches ${source.file}.` : appliedLine(result))
+    if (!this.jsonEnabled()) {
+      if (asData) this.log(format === 'json' ? renderJson(result) : await renderYaml(result))
+      else this.log(plan.summary.total === 0 ? `No changes. The tenant matches ${source.file}.` : appliedLine(result))
+    }
     return result
   }
 
