@@ -5,7 +5,8 @@
 import {expect} from 'chai'
 
 import type {Rule} from '../../src/lib/airs/types.js'
-import {expiryInstant, isDefaultGroupName, pointerOf} from '../../src/lib/policy/document.js'
+import {validateWith} from '../../src/lib/airs/validate.js'
+import {expiryInstant, isDefaultGroupName, POLICY_SCHEMA, pointerOf, validationSchema} from '../../src/lib/policy/document.js'
 import {type Diagnostic, formatDiagnostic, parsePolicy} from '../../src/lib/policy/load.js'
 import {closestNames, localDiagnostics, tenantDiagnostics} from '../../src/lib/policy/validate.js'
 import {CATALOG, FORMAT, group, LICENSE_EXISTS, LOADTIME, OPERATORS} from './fixtures.js'
@@ -198,6 +199,21 @@ groups:
       expect(strict.filter(l => l.startsWith('warning:'))).to.deep.equal([])
       expect(strict).to.have.length(4)
     })
+  })
+
+  it('the schema ajv uses accepts and rejects exactly what the printed schema does', () => {
+    const docs = [
+      {version: 1, groups: [{name: 'a', source_type: 'S3', rules: {[FORMAT]: {state: 'BLOCKING', fields: {approved_formats: ['x']}}, 'Any Name': {state: 'ALLOWING'}}}]},
+      {version: 1, groups: [{name: 'a', source_type: 'S3', rules: {[FORMAT]: {state: 'NOPE', extra: 1}}}]},
+      {version: 1, groups: [{name: 'a', source_type: 'S3', rules: {'Any Name': {fields: {deny_orgs: ['a', 'a']}}}}]},
+      {$schema: 'x', version: 1, groups: []},
+    ]
+    const printed = {...POLICY_SCHEMA, $id: 'daystrom-policy-v1-printed'}
+    for (const doc of docs) {
+      const strip = (ps: ReturnType<typeof validateWith>) => ps.map(p => `${p.pointer} ${p.keyword}`).sort()
+      expect(strip(validateWith(validationSchema(), doc))).to.deep.equal(strip(validateWith(printed, doc)))
+    }
+    expect(validateWith(validationSchema(), docs[1]).length).to.be.greaterThan(0)
   })
 
   describe('helpers', () => {

@@ -74,6 +74,7 @@ export const POLICY_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['version', 'groups'],
+  definitions: {rule: ruleSchema},
   properties: {
     $schema: {type: 'string', description: 'Where editors find this schema.'},
     version: {const: 1, description: 'Document format version.'},
@@ -92,8 +93,9 @@ export const POLICY_SCHEMA = {
             type: 'object',
             description: 'Managed rules by rule name. Rules not listed keep whatever state and fields they have.',
             propertyNames: {minLength: 1, maxLength: 256},
-            properties: Object.fromEntries(KNOWN_RULES.map(name => [name, ruleSchema])),
-            additionalProperties: ruleSchema,
+            // the built-in names, for completion; any other name is checked against the live catalog
+            properties: Object.fromEntries(KNOWN_RULES.map(name => [name, {$ref: '#/definitions/rule'}])),
+            additionalProperties: {$ref: '#/definitions/rule'},
           },
           exceptions: {
             type: 'array',
@@ -118,6 +120,23 @@ export const POLICY_SCHEMA = {
     },
   },
 } as const
+
+/**
+ * The schema ajv validates with: POLICY_SCHEMA without the completion-only list of built-in rule names, which
+ * says nothing more (those names and every other one take the same rule schema) but would make ajv compile the
+ * rule schema once per name, and without `$schema` (ajv would check the schema against the draft-07 meta-schema
+ * on every run).
+ */
+export function validationSchema(): Record<string, unknown> & {$id: string} {
+  const withoutNames: Record<string, unknown> = {...POLICY_SCHEMA.properties.groups.items.properties.rules}
+  delete withoutNames.properties
+  const items = {...POLICY_SCHEMA.properties.groups.items, properties: {...POLICY_SCHEMA.properties.groups.items.properties, rules: withoutNames}}
+  const schema: Record<string, unknown> & {$id: string} = {
+    ...POLICY_SCHEMA, $id: `${POLICY_SCHEMA.$id}-validation`, properties: {...POLICY_SCHEMA.properties, groups: {...POLICY_SCHEMA.properties.groups, items}},
+  }
+  delete schema.$schema
+  return schema
+}
 
 /** Groups the service creates itself (`Default <SOURCE>`): never pruned, left out of exports when untouched. */
 export function isDefaultGroupName(name: string): boolean {

@@ -12,9 +12,11 @@ import type {Rule, SecurityGroup} from '../airs/types.js'
 import {validateWith} from '../airs/validate.js'
 import {fieldProblems} from '../command/group-body.js'
 import {
-  EXPIRES_PATTERN, type PolicyDocument, type PolicyGroup, POLICY_SCHEMA, expiryInstant, isExpired, pointerOf,
+  EXPIRES_PATTERN, type PolicyDocument, type PolicyGroup, expiryInstant, isExpired, pointerOf, validationSchema,
 } from './document.js'
 import type {Diagnostic, PolicySource} from './load.js'
+
+const VALIDATION_SCHEMA = validationSchema()
 
 const ALLOWED_KEYS: Array<[RegExp, string[]]> = [
   [/^$/, ['version', 'groups', '$schema']],
@@ -63,7 +65,7 @@ export function localDiagnostics(source: PolicySource): Diagnostic[] {
   const add = (pointer: string, message: string, key = false): void => {
     out.push({severity: 'error', file, ...source.locate(pointer, {key}), pointer, message})
   }
-  const problems = validateWith(POLICY_SCHEMA, source.data)
+  const problems = validateWith(VALIDATION_SCHEMA, source.data)
   for (const p of problems) {
     // propertyNames reports an `enum` twin on the parent object: the propertyNames problem says it better
     if (p.keyword === 'enum' && p.value !== null && typeof p.value === 'object') continue
