@@ -177,7 +177,7 @@ describe('policy plan()', () => {
   })
 
   describe('prune', () => {
-    const defaults = ['LOCAL', 'HUGGING_FACE', 'S3'].map(s => group(`Default ${s}`, s))
+    const defaults = [...['LOCAL', 'HUGGING_FACE', 'S3'].map(s => group(`Default ${s}`, s)), group('Default LOCAL (old)', 'LOCAL')]
     const stray = group('stray', 'S3')
     const state = tenant([local, localInstances], [stray], ...defaults.map(d => [d] as [SecurityGroup]))
 
@@ -185,7 +185,7 @@ describe('policy plan()', () => {
       expect(plan(matching, state, CATALOG, NOW).changes).to.deep.equal([])
     })
 
-    it('with --prune, deletes them, but never a Default <SOURCE> group', () => {
+    it('with --prune, deletes them, but never a Default <SOURCE> group (nor anything named "Default …")', () => {
       const p = plan(matching, state, CATALOG, NOW, {prune: true})
       expect(p.changes).to.have.length(1)
       expect(p.changes[0]).to.deep.equal({

@@ -234,11 +234,11 @@ groups:
       expect(closestNames('xyz', names)).to.deep.equal([])
     })
 
-    it('default groups are "Default <SOURCE>" exactly', () => {
+    it('prune protects every group named "Default …"', () => {
       expect(isDefaultGroupName('Default LOCAL')).to.equal(true)
       expect(isDefaultGroupName('Default HUGGING_FACE')).to.equal(true)
-      expect(isDefaultGroupName('Default local')).to.equal(false)
-      expect(isDefaultGroupName('Default LOCAL copy')).to.equal(false)
+      expect(isDefaultGroupName('Default LOCAL (old)')).to.equal(true)
+      expect(isDefaultGroupName('Defaults')).to.equal(false)
       expect(isDefaultGroupName('My Default LOCAL')).to.equal(false)
     })
   })

@@ -138,9 +138,12 @@ export function validationSchema(): Record<string, unknown> & {$id: string} {
   return schema
 }
 
-/** Groups the service creates itself (`Default <SOURCE>`): never pruned, left out of exports when untouched. */
+/**
+ * Groups prune never deletes: the service's own `Default <SOURCE>` groups and, to be safe, any group whose name
+ * starts with "Default " (delete such a group by hand if you mean it).
+ */
 export function isDefaultGroupName(name: string): boolean {
-  return name.startsWith('Default ') && (GROUP_SOURCE_TYPES as readonly string[]).includes(name.slice('Default '.length))
+  return name.startsWith('Default ')
 }
 
 /** The first instant at which an exception no longer applies; undefined when `expires` is not a valid time. */

@@ -7,7 +7,7 @@
  * (or named explicitly); a changed default group is always exported, so an export is a complete backup.
  */
 import type {RuleInstance, SecurityGroup} from '../airs/types.js'
-import {byName, isDefaultGroupName, type PolicyDocument, type PolicyGroup, type PolicyRule, sameSet, sortedSet} from './document.js'
+import {byName, type PolicyDocument, type PolicyGroup, type PolicyRule, sameSet, sortedSet} from './document.js'
 
 export interface GroupState { group: SecurityGroup; instances: RuleInstance[] }
 
@@ -61,7 +61,7 @@ function rulesOf(gs: GroupState, full: boolean, notes: string[]): Record<string,
 /** True for a `Default <SOURCE>` group exactly as the service created it. */
 export function isUntouchedDefault(gs: GroupState): boolean {
   const g = gs.group
-  return g.name === `Default ${g.source_type}` && isDefaultGroupName(g.name) && g.description === defaultDescription(g.source_type)
+  return g.name === `Default ${g.source_type}` && g.description === defaultDescription(g.source_type)
     && Object.keys(rulesOf(gs, false, [])).length === 0
 }
 

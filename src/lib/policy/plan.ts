@@ -2,7 +2,7 @@
  * The plan: a pure function of (document, tenant state, rule catalog, now) giving the writes that make the
  * tenant match the document, in the order apply runs them: group creates (with `rule_configurations` keyed by
  * rule UUID), then description and rule-instance updates, then (with prune) deletes. Nothing the document
- * does not name is touched: unlisted groups (unless prune; never a `Default <SOURCE>` group), unlisted rules,
+ * does not name is touched: unlisted groups (unless prune; never a group named `Default …`), unlisted rules,
  * unlisted fields. The document must have passed validation against the same catalog and groups.
  */
 import type {RuleState} from '../airs/enums.js'
@@ -84,7 +84,7 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** Delete groups the document does not name (never `Default <SOURCE>` groups). */
+  /** Delete groups the document does not name (never a group whose name starts with "Default "). */
   prune?: boolean
 }
 

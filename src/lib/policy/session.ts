@@ -18,7 +18,7 @@ import {localDiagnostics, tenantDiagnostics} from './validate.js'
 export const fileFlag = Flags.string({char: 'f', summary: 'The policy file (YAML or JSON; - for stdin).', required: true})
 
 export const pruneFlag = Flags.boolean({
-  summary: 'Also delete groups the file does not name (never a "Default <SOURCE>" group).',
+  summary: 'Also delete groups the file does not name (never one whose name starts with "Default ").',
 })
 
 /** Read a policy file and check it locally; exit 7 naming file:line:col and pointer before any request. */

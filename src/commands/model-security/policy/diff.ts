@@ -10,8 +10,8 @@ export default class PolicyDiff extends PolicyCommand<typeof PolicyDiff> {
   static aliases = ['model-security:policy:plan']
   static summary = 'Show the changes policy apply would make (alias: policy plan). Never writes.'
   static description = `Reads the tenant and compares it with the file: groups to create (with their rules), descriptions and rule instances
-(state, field lists) to change, and with --prune groups the file does not name to delete (never a "Default <SOURCE>"
-group). Rules and fields the file does not list are left alone; field lists compare as sets. Exceptions show which
+(state, field lists) to change, and with --prune groups the file does not name to delete (never a group whose name
+starts with "Default ", such as the service's "Default <SOURCE>" groups). Rules and fields the file does not list are left alone; field lists compare as sets. Exceptions show which
 state is in force and why; after expiry the rule's state in the file (or its default state) applies again.
 
 Output: a Terraform-like plan (+ create, ~ update, - delete, before → after) and a summary line; -o markdown for a
