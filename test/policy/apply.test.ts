@@ -28,15 +28,17 @@ function fakeClient(failAt?: number): {client: ModelSecurityClient; calls: strin
 async function quietly<T>(fn: (write: (l: string) => void) => Promise<T>): Promise<{value: T; lines: string[]; stderr: string}> {
   const lines: string[] = []
   let stderr = ''
-  const original = process.stderr.write
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+  const descriptor = Object.getOwnPropertyDescriptor(process.stderr, 'write')
+  const capture = (chunk: string | Uint8Array): boolean => {
     stderr += String(chunk)
     return true
-  }) as typeof process.stderr.write
+  }
+  Object.defineProperty(process.stderr, 'write', {configurable: true, writable: true, value: capture})
   try {
     return {value: await fn(l => lines.push(l)), lines, stderr}
   } finally {
-    process.stderr.write = original
+    if (descriptor) Object.defineProperty(process.stderr, 'write', descriptor)
+    else delete (process.stderr as {write?: unknown}).write
   }
 }
 
@@ -56,7 +58,7 @@ describe('policy apply executor', () => {
     expect(value.result.summary).to.deep.include({applied: 5, failed: 0, not_attempted: 0})
   })
 
-  for (const [name, makeRunner] of [['plain lines', async (write: (l: string) => void) => plainRunner(write)], ['listr2', async () => listrRunner()]] as Array<[string, (w: (l: string) => void) => Promise<StepRunner>]>) {
+  for (const [name, makeRunner] of [['plain lines', (write: (l: string) => void) => Promise.resolve(plainRunner(write))], ['listr2', () => listrRunner()]] as Array<[string, (w: (l: string) => void) => Promise<StepRunner>]>) {
     it(`${name}: the first failure stops the run; each change is applied, failed or not attempted`, async () => {
       const {client, calls} = fakeClient(3)
       const {value, lines, stderr} = await quietly(async write => applyPlan(client, fivePlan, await makeRunner(write)))
