@@ -6,7 +6,10 @@ import type {ValidationErrorItem} from './types.js'
 
 export const EXIT = {
   OK: 0, GENERIC: 1, USAGE: 2, AUTH: 3, NOT_FOUND: 4, REJECTED: 5, NETWORK: 6, CONFIG: 7,
-  BLOCKED: 8, SCAN_ERROR: 9, INTERNAL: 10, WAIT_TIMEOUT: 11, INTERRUPTED: 130,
+  BLOCKED: 8, SCAN_ERROR: 9, INTERNAL: 10, WAIT_TIMEOUT: 11,
+  /** `policy diff --detailed-exitcode`: the tenant differs from the policy file (changes pending). */
+  POLICY_DRIFT: 12,
+  INTERRUPTED: 130,
 } as const
 
 export interface DaystromErrorOptions {

@@ -35,14 +35,20 @@ export async function parseDocument(text: string, source: string): Promise<unkno
   return doc.toJS()
 }
 
-export async function readConfigInput(path: string): Promise<unknown> {
-  let text: string
+/** The text of a file, or of stdin for `-` (named `<stdin>` in messages); unreadable input exits 7. */
+export async function readInputText(path: string): Promise<{text: string; source: string}> {
   const source = path === '-' ? '<stdin>' : path
   try {
-    text = path === '-' ? await readStdin() : await readFile(path, 'utf8')
+    return {text: path === '-' ? await readStdin() : await readFile(path, 'utf8'), source}
   } catch (error) {
-    throw configError(`${source}: cannot be read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {file: source})
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message
+    throw configError(`${source}: cannot be read: ${why}`, {file: source})
   }
+}
+
+export async function readConfigInput(path: string): Promise<unknown> {
+  const {text, source} = await readInputText(path)
   return parseDocument(text, source)
 }
 

@@ -44,19 +44,42 @@ export function fieldPairs(specs: string[] | undefined, flag: string): Map<strin
   return out
 }
 
-/** Check field keys and values against the rule's editable fields and allowed (dropdown) values. */
-export function checkFields(rule: Rule | undefined, fields: FieldValues, flag: string): void {
-  if (!rule) return
+export interface FieldProblem {
+  key: string
+  /** Index of the offending value in the key's list; undefined when the key itself is the problem. */
+  index?: number
+  message: string
+}
+
+/** Every problem of field keys and values against the rule's editable fields and allowed (dropdown) values. */
+export function fieldProblems(rule: Rule, fields: FieldValues): FieldProblem[] {
   const editable = rule.editable_fields ?? []
+  const out: FieldProblem[] = []
   for (const [key, values] of Object.entries(fields)) {
     const field = editable.find(f => f.attribute_name === key)
     if (!field) {
-      throw usageError(`${flag}: "${key}" is not an editable field of rule "${rule.name}"${editable.length ? `; editable: ${editable.map(f => f.attribute_name).join(', ')}` : ' (it has none)'}`)
+      out.push({key, message: `"${key}" is not an editable field of rule "${rule.name}"${editable.length ? `; editable: ${editable.map(f => f.attribute_name).join(', ')}` : ' (it has none)'}`})
+      continue
     }
     const allowed = field.dropdown_values?.map(d => d.value)
     if (allowed && allowed.length > 0) {
-      const bad = (values ?? []).filter(v => !allowed.includes(v))
-      if (bad.length > 0) throw usageError(`${flag}: ${key} does not allow ${bad.map(b => `"${b}"`).join(', ')}; allowed: ${allowed.join(', ')}`)
+      ;(values ?? []).forEach((v, index) => {
+        if (!allowed.includes(v)) out.push({key, index, message: `"${v}" is not an allowed value of ${key} (allowed: ${allowed.join(', ')})`})
+      })
     }
   }
+  return out
+}
+
+/** Check field keys and values against the rule's editable fields and allowed (dropdown) values. */
+export function checkFields(rule: Rule | undefined, fields: FieldValues, flag: string): void {
+  if (!rule) return
+  const problems = fieldProblems(rule, fields)
+  if (problems.length === 0) return
+  const first = problems[0]
+  if (first.index === undefined) throw usageError(`${flag}: ${first.message}`)
+  const values = fields[first.key as keyof FieldValues] ?? []
+  const bad = problems.flatMap(p => (p.key === first.key && p.index !== undefined ? [`"${values[p.index]}"`] : []))
+  const allowed = rule.editable_fields.find(f => f.attribute_name === first.key)?.dropdown_values?.map(d => d.value) ?? []
+  throw usageError(`${flag}: ${first.key} does not allow ${bad.join(', ')}; allowed: ${allowed.join(', ')}`)
 }
