@@ -15,7 +15,7 @@ import {findHdf5Superblock, Hdf5Error, readHdf5RootAttributes} from './hdf5.js'
 import {analyzePickleStream, type PickleResult} from './pickle.js'
 import {classifyGlobal} from './policy.js'
 import {decode7zFolder, read7zDirectory, SEVENZIP_SIG, SevenZipError, type SevenZipEntry} from './sevenzip.js'
-import {TFLITE_KNOWN_CUSTOM_OPS} from './vendor-ops.js'
+import {ONNX_OP_NOTES, TFLITE_KNOWN_CUSTOM_OPS} from './vendor-ops.js'
 
 export interface Finding {
   threat: ThreatCategory | null
@@ -905,9 +905,10 @@ async function scanOnnx(r: Reader, src: string, fx: FileCtx, fmtOn: boolean, byE
   addFormat(fx, 'onnx', fmtOn)
   for (const op of info.customOps.slice(0, 50)) {
     fx.findings.push({threat: null, source: src, module: op.domain, operator: op.op,
-      description: op.vendorDomain
+      description: (op.vendorDomain
         ? `node ${op.op} is not a known operator of the runtime domain ${JSON.stringify(op.domain)}: it needs a custom-op library (native code) from outside the runtime`
-        : `node ${op.op} uses the custom operator domain ${JSON.stringify(op.domain)}, which needs a native custom-op library${op.op === 'PyOp' ? ' (PyOp runs Python code)' : ''}`})
+        : `node ${op.op} uses the custom operator domain ${JSON.stringify(op.domain)}, which needs a native custom-op library`) +
+        (ONNX_OP_NOTES.has(op.op) ? ` (${ONNX_OP_NOTES.get(op.op)})` : '')})
   }
   const escapes = new Set<string>()
   for (const loc of info.externalLocations) {

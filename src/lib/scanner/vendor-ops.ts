@@ -91,3 +91,17 @@ export const TFLITE_KNOWN_CUSTOM_OPS: ReadonlySet<string> = words(`
   MaxPoolingWithArgmax2D MaxUnpooling2D Convolution2DTransposeBias TransformTensorBilinear TransformLandmarks
   Landmarks2TransformMatrix Resampler NGramHash KmeansEmbeddingLookup
 `)
+
+/** Why some operators that ship with a runtime are still reported (by operator name). */
+export const ONNX_OP_NOTES: ReadonlyMap<string, string> = new Map([
+  ['PyOp', 'PyOp runs Python code'],
+  ['PythonOp', 'PythonOp runs Python autograd functions'],
+  ['PythonOpGrad', 'PythonOpGrad runs Python autograd functions'],
+  ['EPContext', 'EPContext loads a precompiled execution-provider binary, embedded or by path'],
+  ['Snpe', 'Snpe runs an embedded SNPE container'],
+  ['ImageReader', 'ImageReader reads files by path'],
+  ['AzureAudioToText', 'it calls a network service'],
+  ['AzureTextToText', 'it calls a network service'],
+  ['AzureTritonInvoker', 'it calls a network service'],
+  ['OpenAIAudioToText', 'it calls a network service'],
+])
