@@ -647,7 +647,10 @@ const MAX_JSON = 16 << 20
 
 function needleAt(b: Buffer, i: number): boolean {
   for (const nd of JSON_NEEDLES) {
-    if (i + nd.length <= b.length && b[i + 1] === nd[1] && b.compare(nd, 0, nd.length, i, i + nd.length) === 0) return true
+    if (i + nd.length > b.length || b[i + 1] !== nd[1] || b[i + 2] !== nd[2]) continue
+    let k = 3
+    while (k < nd.length && b[i + k] === nd[k]) k++
+    if (k === nd.length) return true
   }
   return false
 }
@@ -656,14 +659,15 @@ function needleAt(b: Buffer, i: number): boolean {
  * One bracket scan from a candidate '{' (outside any string) to where it closes, at most MAX_JSON bytes:
  * every other candidate the scan meets outside strings is resolved at the same time (its closing
  * position, or null when it does not close within the window), so no byte is scanned twice for
- * candidates that share a string context.
+ * candidates that share a string context. The open-bracket stack holds position × 2 + (is a candidate).
  */
 async function bracketScan(r: Reader, start: number, resolved: Map<number, number | null>, tick?: Tick): Promise<number> {
-  const stack: Array<[number, boolean]> = []
+  const stack: number[] = []
   let inStr = false
   let esc = false
   const limit = Math.min(r.size, start + MAX_JSON)
   let pos = start
+  const unresolved = (): void => { for (const v of stack) if (v % 2 === 1 && !resolved.has((v - 1) / 2)) resolved.set((v - 1) / 2, null) }
   while (pos < limit) {
     if (tick) await tick()
     const b = await r.read(pos, Math.min(1 << 20, limit - pos) + 16)
@@ -678,17 +682,17 @@ async function bracketScan(r: Reader, start: number, resolved: Map<number, numbe
       }
       if (ch === 0x22) inStr = true
       else if (ch === 0x7b || ch === 0x5b) {
-        if (stack.length >= 1 << 20) { pos += i; for (const [o, c] of stack) if (c && !resolved.has(o)) resolved.set(o, null); return pos - start }
-        stack.push([pos + i, ch === 0x7b && needleAt(b, i)])
+        if (stack.length >= 1 << 20) { unresolved(); return pos + i - start }
+        stack.push((pos + i) * 2 + (ch === 0x7b && needleAt(b, i) ? 1 : 0))
       } else if (ch === 0x7d || ch === 0x5d) {
         const top = stack.pop()
-        if (top && top[1]) resolved.set(top[0], pos + i)
+        if (top !== undefined && top % 2 === 1) resolved.set((top - 1) / 2, pos + i)
         if (stack.length === 0) return pos + i + 1 - start
       }
     }
     pos += n
   }
-  for (const [o, c] of stack) if (c && !resolved.has(o)) resolved.set(o, null)
+  unresolved()
   return pos - start
 }
 
@@ -698,18 +702,18 @@ async function bracketScan(r: Reader, start: number, resolved: Map<number, numbe
  * the `model_config` attribute as one contiguous JSON string. Every candidate object is examined (up to
  * 64 configs), not just the first, so a decoy config placed earlier in the file cannot hide the real one.
  * Linear: candidates are found with indexOf, one bracket scan resolves every candidate it meets, and
- * the bytes scanned and parsed are capped (4× the file + 64 MB); `exhausted` reports a cap that was hit.
+ * the bytes scanned and parsed are capped (4× the file + 16 MB scanned, 256 MB parsed); `exhausted` reports a cap that was hit.
  */
 export async function findH5ModelConfig(r: Reader, maxScan = 4 * 1024 ** 3, tick?: Tick): Promise<H5Search> {
   const out: H5Search = {configs: [], mentioned: false, markers: new Set(), exhausted: false}
   const markerBufs = H5_MARKERS.map((m) => [m, Buffer.from(m)] as const)
   const resolved = new Map<number, number | null>()
-  let scanBudget = 4 * Math.min(r.size, maxScan) + (64 << 20)
+  let scanBudget = 4 * Math.min(r.size, maxScan) + (16 << 20)
   let parseBudget = 256 << 20
   let parsedUntil = -1
   let lastCandidate = -1
   const end = Math.min(r.size, maxScan)
-  const t = ticker(tick, 256)
+  let ticks = 0
   for (let pos = 0; pos < end && out.configs.length < 64; pos += SEARCH_CHUNK - 64) {
     if (tick) await tick()
     const b = await r.read(pos, Math.min(SEARCH_CHUNK, end - pos))
@@ -721,7 +725,7 @@ export async function findH5ModelConfig(r: Reader, maxScan = 4 * 1024 ** 3, tick
     }
     cands.sort((x, y) => x - y)
     for (const at of cands) {
-      await t()
+      if (tick && ++ticks % 1024 === 0) await tick()
       if (out.configs.length >= 64) break
       if (at <= lastCandidate) continue // seen in the previous chunk's overlap
       lastCandidate = at
