@@ -57,7 +57,7 @@ function zipOf(members) {
   }
   const cd = Buffer.concat(central)
   const e = Buffer.alloc(22)
-  e.writeUInt32LE(0x06054b50, 0); e.writeUInt16LE(members.length, 8); e.writeUInt16LE(members.length, 10)
+  e.writeUInt32LE(0x06054b50, 0); e.writeUInt16LE(members.length % 65536, 8); e.writeUInt16LE(members.length % 65536, 10)
   e.writeUInt32LE(cd.length, 12); e.writeUInt32LE(off, 16)
   return Buffer.concat([...locals, cd, e])
 }
@@ -90,6 +90,21 @@ function h5Search(bytes) {
   return Buffer.concat([sig, Buffer.alloc(120), Buffer.from('model_config'), Buffer.from('{"class_name"'.repeat(Math.ceil(bytes / 13))).subarray(0, bytes)])
 }
 
+/** 99,000 deflated protocol-0 pickles plus one payload: the per-member overhead at the entry-count limit. */
+function manyMembersZip() {
+  const n = 99_000
+  const members = Array.from({length: n}, (_v, i) => {
+    const d = Buffer.from(`(lp0\nI${i}\na.`)
+    return {name: `d/${i}.pkl`, method: 8, data: zlib.deflateRawSync(d), size: d.length}
+  })
+  const p = Buffer.from('\x80\x02cos\nsystem\nX\x02\x00\x00\x00idtR.', 'latin1')
+  members.push({name: 'zz.pkl', method: 0, data: p, size: p.length})
+  const z = zipOf(members)
+  const e = z.length - 22
+  z.writeUInt16LE(members.length % 65536, e + 8); z.writeUInt16LE(members.length % 65536, e + 10) // a 16-bit count, as old writers wrap it
+  return z
+}
+
 // ------------------------------------------------------------------ run
 function child(target) {
   const r = spawnSync(process.execPath, [SELF, '--child', target], {encoding: 'utf8', maxBuffer: 1 << 20, timeout: TIMEOUT_S * 1000, killSignal: 'SIGKILL'})
@@ -110,6 +125,7 @@ try {
       const d = npyHeader(1 << 20); return {name: `a${i}.npy`, method: 8, data: zlib.deflateRawSync(d), size: d.length}
     }))],
     ['HDF5 byte search 1 MiB ({"class_name" x 80K)', 's.h5', () => h5Search(1 << 20)],
+    ['zip of 99,000 tiny deflated pickles (per-member cost)', 'many.zip', manyMembersZip],
   ]
   for (const [label, name, build] of cases) {
     const data = build()

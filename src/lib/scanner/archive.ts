@@ -13,7 +13,7 @@ import {Readable} from 'node:stream'
 import zlib from 'node:zlib'
 import Bunzip from 'seek-bzip'
 import {lzma2RawGen, lzmaAloneGen, lzmaRawGen, xzGen, XzError, XzUnsupported} from './xz.js'
-import {BufferReader, FileReader, type Reader, ScanAborted, SliceReader} from './io.js'
+import {BufferReader, EMPTY, FileReader, type Reader, ScanAborted, SliceReader} from './io.js'
 
 export class BombError extends Error {}
 export class ArchiveError extends Error {}
@@ -340,6 +340,10 @@ export async function decompress(src: Reader, codec: StreamCodec, budget: Budget
   if (codec === 'bzip2') return decompressBzip2(src, budget)
   if (codec === 'xz') return decodeGen(src, 'xz', (input, emit) => xzGen(input, emit, XZ_MAX_DICT), budget)
   if (codec === 'lzma') return decodeGen(src, 'lzma', (input, emit) => lzmaAloneGen(input, emit, XZ_MAX_DICT), budget)
+  if (codec !== 'brotli' && src.size <= SMALL_NATIVE_INPUT) {
+    const small = await inflateSmall(src, codec, budget)
+    if (small) return small
+  }
   const z = codec === 'gzip' ? zlib.createGunzip() : codec === 'zlib' ? zlib.createInflate()
     : codec === 'deflate-raw' ? zlib.createInflateRaw() : zlib.createBrotliDecompress()
   const sig = budget.signal
@@ -364,6 +368,41 @@ export async function decompress(src: Reader, codec: StreamCodec, budget: Budget
     if (e instanceof BombError || e instanceof DecoderLimit || e instanceof ScanAborted) throw e
     throw new ArchiveError(`${codec} data is corrupt: ${(e as Error).message}`)
   }
+  return sink.finish()
+}
+
+/** Compressed inputs up to this size are inflated in one synchronous call (an archive of many small members). */
+const SMALL_NATIVE_INPUT = 1 << 20
+
+/**
+ * Inflate a small deflate/gzip/zlib input synchronously (a zlib stream per member costs far more than the
+ * data), its output capped at the in-memory limit; null when the output would be larger (the streaming
+ * path then takes over). The call's time is charged to the file's decoding budget.
+ */
+async function inflateSmall(src: Reader, codec: 'gzip' | 'zlib' | 'deflate-raw', budget: Budget): Promise<Decompressed | null> {
+  checkTime(budget)
+  if (budget.signal?.aborted) throw new ScanAborted()
+  const input = await src.read(0, src.size)
+  const maxOutputLength = Math.max(1, Math.min(IN_MEMORY_LIMIT, budget.remainingBytes + 1))
+  const t0 = performance.now()
+  let out: Buffer
+  try {
+    out = codec === 'deflate-raw' ? zlib.inflateRawSync(input, {maxOutputLength}) : codec === 'gzip' ? zlib.gunzipSync(input, {maxOutputLength})
+      : zlib.inflateSync(input, {maxOutputLength})
+  } catch (e) {
+    if ((e as {code?: string}).code === 'ERR_BUFFER_TOO_LARGE') return null
+    throw new ArchiveError(`${codec} data is corrupt: ${(e as Error).message}`)
+  } finally {
+    budget.decodeMs = (budget.decodeMs ?? 0) + (performance.now() - t0)
+  }
+  const sink = new Sink(src.size, budget)
+  try {
+    sink.addSync(out)
+  } catch (e) {
+    await sink.abort()
+    throw e
+  }
+  await pace(budget)
   return sink.finish()
 }
 
@@ -529,6 +568,35 @@ export async function decompressLzmaRaw(src: Reader, props: Buffer, size: number
 /** Raw LZMA2 stream (7z coder 21) with its dictionary property byte. */
 export async function decompressLzma2Raw(src: Reader, dictProp: number, budget: Budget): Promise<Decompressed> {
   return decodeGen(src, 'lzma2', (input, emit) => lzma2RawGen(input, dictProp, emit, XZ_MAX_DICT), budget)
+}
+
+/**
+ * A small block cache over an archive's reader: directory walks and members read in offset order turn
+ * hundreds of thousands of tiny reads (local headers, names, member data) into a few 1 MB reads. Reads
+ * larger than a block go straight to the parent.
+ */
+export class BlockCacheReader implements Reader {
+  private readonly blocks = new Map<number, Buffer>()
+  constructor(private readonly parent: Reader, private readonly blockSize = 1 << 20, private readonly maxBlocks = 4) {}
+  get size(): number { return this.parent.size }
+  private async block(i: number): Promise<Buffer> {
+    const hit = this.blocks.get(i)
+    if (hit) { this.blocks.delete(i); this.blocks.set(i, hit); return hit }
+    const b = await this.parent.read(i * this.blockSize, this.blockSize)
+    if (this.blocks.size >= this.maxBlocks) this.blocks.delete(this.blocks.keys().next().value as number)
+    this.blocks.set(i, b)
+    return b
+  }
+  async read(pos: number, len: number): Promise<Buffer> {
+    const n = Math.min(len, this.size - pos)
+    if (n <= 0) return EMPTY
+    if (n > this.blockSize) return this.parent.read(pos, n)
+    const first = Math.floor(pos / this.blockSize)
+    const last = Math.floor((pos + n - 1) / this.blockSize)
+    const off = pos - first * this.blockSize
+    if (first === last) return (await this.block(first)).subarray(off, off + n)
+    return Buffer.concat([(await this.block(first)).subarray(off), (await this.block(last)).subarray(0, pos + n - last * this.blockSize)])
+  }
 }
 
 export function zipMemberReader(parent: Reader, e: ZipEntry): Reader {

@@ -5,12 +5,12 @@
 import {basename, dirname, extname, isAbsolute, relative, resolve} from 'node:path'
 import {realpath} from 'node:fs/promises'
 import type {ThreatCategory} from '../airs/enums.js'
-import {ArchiveError, BombError, type Budget, crc32Of, type Decompressed, decompress, decompressBzip2, decompressZipLzma, DecoderLimit, isTarHeader,
+import {ArchiveError, BlockCacheReader, BombError, type Budget, crc32Of, type Decompressed, decompress, decompressBzip2, decompressZipLzma, DecoderLimit, isTarHeader,
   iterTar, linkEscapes, pace, readZipDirectory, slipReason, type StreamCodec, type TarEntry, TimeBudgetError, type ZipEntry, zipMemberReader} from './archive.js'
-import {analyzeGguf, analyzeKerasConfig, checkTemplate, extractJsonObjects, findH5ModelConfig, GGUF_TEMPLATE_MAX, HOSTILE_BYTES, isMatlab73Header,
+import {analyzeGguf, analyzeKerasConfig, extractJsonObjects, findH5ModelConfig, GGUF_TEMPLATE_MAX, HOSTILE_BYTES, isMatlab73Header,
   isOnnxModel, liteRtOps, looksOnnx, looksSafetensors, NPY_NUMPY_MAX_HEADER, onnxInfo, parseJoblibZf, readNpyHeader, type RawIssue, sniffDataFormat,
   TF_EXEC_OPS, TF_READ_OPS, tfOps, validateSafetensors, type ZfHeader} from './formats.js'
-import {Cursor, type Reader, ScanAborted, SliceReader, Truncated} from './io.js'
+import {BufferReader, Cursor, type Reader, ScanAborted, SliceReader, Truncated} from './io.js'
 import {findHdf5Superblock, Hdf5Error, readHdf5RootAttributes} from './hdf5.js'
 import {analyzePickleStream, type PickleResult} from './pickle.js'
 import {classifyGlobal} from './policy.js'
@@ -376,8 +376,9 @@ async function openZipMember(r: Reader, e: ZipEntry, msrc: string, fx: FileCtx, 
   return null
 }
 
-async function scanZip(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
+async function scanZip(rIn: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
+  const r = rIn instanceof BufferReader ? rIn : new BlockCacheReader(rIn)
   let listing
   try {
     listing = await readZipDirectory(r, LIMITS.maxEntries - fx.entries, fx.budget)
@@ -495,8 +496,9 @@ async function scanZip(r: Reader, src: string, name: string, depth: number, fx: 
   return {status: 'scanned'}
 }
 
-async function scanTar(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
+async function scanTar(rIn: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
+  const r = rIn instanceof BufferReader ? rIn : new BlockCacheReader(rIn)
   const entries: TarEntry[] = []
   try {
     for await (const e of iterTar(r, LIMITS.maxEntries - fx.entries)) {
@@ -700,7 +702,7 @@ async function scanGguf(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Pr
   }
   for (const n of g.notes.slice(0, 10)) fx.notes.push(`${src}: ${n}`)
   for (const t of g.templates) {
-    const hit = checkTemplate(t.text)
+    const hit = t.hit
     if (hit) {
       fx.findings.push({threat: hit.threat, source: src, module: 'gguf', operator: t.key,
         description: `chat template ${t.key} ${hit.threat === 'PAIT-GGUF-101' ? 'reaches Python internals (template injection)' : 'contains suspicious constructs'}: ${hit.markers.join(', ')}`})

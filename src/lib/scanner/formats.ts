@@ -118,7 +118,8 @@ const GGUF_SANE_TENSORS = 1 << 24
 /** Chat templates are read up to this size (beyond: the head is analysed and the size reported). */
 export const GGUF_TEMPLATE_MAX = 16 << 20
 
-export interface GgufTemplate { key: string; text: string; size: number }
+/** A chat template: its verdict is computed while reading, so no template text is kept (a file may hold several 16 MB ones). */
+export interface GgufTemplate { key: string; size: number; hit: {threat: ThreatCategory; markers: string[]} | null }
 export interface GgufResult extends DataCheck { templates: GgufTemplate[]; version: number; notes: string[] }
 
 class GgufHostile extends Error {}
@@ -172,7 +173,7 @@ export async function analyzeGguf(r: Reader, tick?: Tick): Promise<GgufResult> {
       if (type === 8) {
         const isTpl = key.startsWith('tokenizer.chat_template')
         const s = await str(isTpl ? GGUF_TEMPLATE_MAX : 0, `string value of ${key}`)
-        if (s.text !== null && isTpl) res.templates.push({key, text: s.text, size: s.size})
+        if (s.text !== null && isTpl) res.templates.push({key, size: s.size, hit: checkTemplate(s.text)})
         return
       }
       if (type === 9) {
