@@ -11,7 +11,7 @@
  * its issues. A case that runs past the timeout is killed and reported as such. Asserts nothing.
  */
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -105,6 +105,26 @@ function manyMembersZip() {
   return z
 }
 
+const CASES = [
+  ['zip of 128 bzip2 members at the old ratio floor', 'bzip.zip', bzipMembersZip],
+  ['GGUF chat template 256 KiB (|format( x 32K)', 't256k.gguf', () => ggufTemplate(256 << 10)],
+  ['GGUF chat template 4 MiB', 't4m.gguf', () => ggufTemplate(4 << 20)],
+  ['.npy header 1 MiB (descr keys)', 'h.npy', () => npyHeader(1 << 20)],
+  ['.npz of 8 such .npy members (deflated)', 'h.npz', () => zipOf(Array.from({length: 8}, (_v, i) => {
+    const d = npyHeader(1 << 20); return {name: `a${i}.npy`, method: 8, data: zlib.deflateRawSync(d), size: d.length}
+  }))],
+  ['HDF5 byte search 1 MiB ({"class_name" x 80K)', 's.h5', () => h5Search(1 << 20)],
+  ['zip of 99,000 tiny deflated pickles (per-member cost)', 'many.zip', manyMembersZip],
+]
+
+// ------------------------------------------------------------------ builder mode: one input, in its own process
+// (a child's peak RSS on Linux includes its parent's at fork time, so the parent never holds the inputs)
+if (process.argv[2] === '--build') {
+  const data = CASES[Number(process.argv[3])][2]()
+  if (data) writeFileSync(process.argv[4], data)
+  process.exit(0)
+}
+
 // ------------------------------------------------------------------ run
 function child(target) {
   const r = spawnSync(process.execPath, [SELF, '--child', target], {encoding: 'utf8', maxBuffer: 1 << 20, timeout: TIMEOUT_S * 1000, killSignal: 'SIGKILL'})
@@ -116,22 +136,10 @@ function child(target) {
 const work = mkdtempSync(join(tmpdir(), 'daystrom-bench-adversarial-'))
 try {
   console.log(`daystrom scanner, adversarial inputs (node ${process.version}; module ${DIST.pathname}; timeout ${TIMEOUT_S} s per case)`)
-  const cases = [
-    ['zip of 128 bzip2 members at the old ratio floor', 'bzip.zip', bzipMembersZip],
-    ['GGUF chat template 256 KiB (|format( x 32K)', 't256k.gguf', () => ggufTemplate(256 << 10)],
-    ['GGUF chat template 4 MiB', 't4m.gguf', () => ggufTemplate(4 << 20)],
-    ['.npy header 1 MiB (descr keys)', 'h.npy', () => npyHeader(1 << 20)],
-    ['.npz of 8 such .npy members (deflated)', 'h.npz', () => zipOf(Array.from({length: 8}, (_v, i) => {
-      const d = npyHeader(1 << 20); return {name: `a${i}.npy`, method: 8, data: zlib.deflateRawSync(d), size: d.length}
-    }))],
-    ['HDF5 byte search 1 MiB ({"class_name" x 80K)', 's.h5', () => h5Search(1 << 20)],
-    ['zip of 99,000 tiny deflated pickles (per-member cost)', 'many.zip', manyMembersZip],
-  ]
-  for (const [label, name, build] of cases) {
-    const data = build()
-    if (!data) { console.log(`${label}: skipped (input could not be built here)`); continue }
+  for (const [i, [label, name]] of CASES.entries()) {
     const p = join(work, name)
-    writeFileSync(p, data)
+    spawnSync(process.execPath, [SELF, '--build', String(i), p], {stdio: 'inherit'})
+    if (!existsSync(p)) { console.log(`${label}: skipped (input could not be built here)`); continue }
     const r = child(p)
     const size = statSync(p).size
     const head = `${label} [${size.toLocaleString()} bytes]`

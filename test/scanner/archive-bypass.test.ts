@@ -6,7 +6,7 @@
  */
 import {expect} from 'chai'
 import zlib from 'node:zlib'
-import {benign, joblibZf, nestedZip, payload, sevenZip, zip, type ZipIn} from './fixtures.js'
+import {benign, gguf, joblibZf, nestedZip, netcdfClassic, payload, sevenZip, tar, zip, type ZipIn} from './fixtures.js'
 import {expectClean, expectIssue, expectThreat, issues, scanOne} from './scan-helpers.js'
 
 describe('scanner bypasses: zip central directory', () => {
@@ -51,7 +51,7 @@ describe('scanner bypasses: zip encryption flag', () => {
   it('really encrypted members stay "not analysed" without a false inconsistency', async () => {
     const plain = payload(2)
     // ZipCrypto layout: a 12-byte encryption header, then ciphertext; the CRC is the plaintext's
-    const cipher = Buffer.concat([Buffer.alloc(12, 0xa5), plain.map((b, i) => b ^ ((i * 37 + 11) & 0xff)) as Buffer])
+    const cipher = Buffer.concat([Buffer.alloc(12, 0xa5), plain.map((b, i) => b ^ ((i * 37 + 11) & 0xff))])
     const f = await scanOne('real.zip', zip([{name: 'secret.pkl', data: plain, stored: cipher, declaredSize: plain.length, crcOf: plain, flags: 1}]))
     expect(issues(f).map((i) => i.operator)).to.not.include('encryption_flag')
     expect(issues(f).some((i) => i.threat === 'PAIT-PKL-100')).to.equal(false)
@@ -182,5 +182,31 @@ describe('scanner bypasses: nesting beyond the depth budget', () => {
     const f = await scanOne('nine.zip', nestedZip(9, 'payload.pkl', payload(2)))
     expectThreat(f, 'PAIT-PKL-100')
     expect(issues(f).some((x) => x.operator === 'nesting_depth')).to.equal(false)
+  })
+})
+
+describe('scanner bypasses: format/pickle polyglots', () => {
+  const program = Buffer.from("cos\nsystem\n(S'id'\ntR.", 'latin1')
+
+  it('a netCDF header that continues as a pickle program is not waved through as data', async () => {
+    // "CDF\x01" is SHORT_BINBYTES of 0x44 bytes: the program starts at offset 70
+    const head = netcdfClassic()
+    const file = Buffer.concat([head, Buffer.alloc(70 - head.length), program])
+    const f = await scanOne('grid.nc', file)
+    expectThreat(f, 'PAIT-PKL-100')
+    expectIssue(f, (i) => i.operator === 'polyglot', 'polyglot')
+    expectClean(await scanOne('clean.nc', netcdfClassic()))
+  })
+
+  it('a tar whose first member name is a pickle program, and a GGUF whose header continues one', async () => {
+    const t = await scanOne('names.tar', tar([{name: program.toString('latin1'), data: Buffer.from('x')}]))
+    expectThreat(t, 'PAIT-PKL-100')
+    expectClean(await scanOne('plain.tar', tar([{name: 'model/weights.bin', data: Buffer.alloc(16)}])))
+    const g = gguf()
+    // BINFLOAT eats "GUF", the version and tensor_count's first byte; the rest of tensor_count holds
+    // BININT1 0, POP, BININT1 0, POP, NONE, then the program follows
+    const poly = Buffer.concat([g.subarray(0, 8), Buffer.from([0, 0x4b, 0, 0x30, 0x4b, 0, 0x30, 0x4e]), program])
+    const f = await scanOne('m.gguf', poly)
+    expectThreat(f, 'PAIT-PKL-100')
   })
 })

@@ -14,7 +14,7 @@ import {BufferReader, Cursor, type Reader, ScanAborted, SliceReader, Truncated} 
 import {findHdf5Superblock, Hdf5Error, readHdf5RootAttributes} from './hdf5.js'
 import {analyzePickleStream, type PickleResult} from './pickle.js'
 import {classifyGlobal} from './policy.js'
-import {decode7zFolder, read7zDirectory, SEVENZIP_SIG, SevenZipError, type SevenZipEntry} from './sevenzip.js'
+import {decode7zFolder, read7zDirectory, SEVENZIP_SIG, type SevenZipEntry} from './sevenzip.js'
 import {ONNX_OP_NOTES, TFLITE_KNOWN_CUSTOM_OPS} from './vendor-ops.js'
 
 export interface Finding {
@@ -44,7 +44,7 @@ export const LIMITS = {
   /** Expansion ratio for the whole file once 1 GB was produced. */
   maxRatioLarge: 20,
   largeFloor: 1 << 30,
-  /** Pure-JS decoding time per file: 15 s plus 1 s per 20 MB of input. */
+  /** Decoding time per file (pure-JS decoders, small synchronous inflates): 15 s plus 1 s per 20 MB of input. */
   decodeMsBase: 15_000,
   decodeMsPerMB: 50,
   maxJsonBytes: 64 << 20,
@@ -83,6 +83,12 @@ interface AOpts { family?: Family; addFormat?: boolean; storage?: boolean; topLe
 
 const PICKLE_EXT = new Set(['.pkl', '.pickle', '.joblib', '.dill', '.pt', '.pth', '.ckpt', '.p', '.sav', '.pck', '.pcl'])
 const PROTO01_START = new Set([0x28, 0x63, 0x5d, 0x7d, 0x29, 0x4e, 0x49, 0x4b, 0x4a, 0x53, 0x56, 0x58, 0x55, 0x69, 0x46, 0x4c, 0x47, 0x54])
+/**
+ * Opcodes a pickle program can start with (everything that does not need an existing stack, mark or memo
+ * entry). A file of another format whose first byte is one of these can also be a pickle that pickle.load
+ * runs (a tar whose first member name is a pickle, a GGUF whose header bytes continue a BINFLOAT, ...).
+ */
+const PICKLE_START = new Set([...Buffer.from('()]}NIJKLMFGSTUVXBCc', 'latin1'), 0x8f, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x96, 0x80, 0x95])
 const TORCH_LEGACY_MAGIC = Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19])
 
 export function addIncomplete(fx: FileCtx, msg: string): void {
@@ -101,6 +107,20 @@ function tooDeep(fx: FileCtx, src: string): void {
     fx.findings.push({threat: null, source: src, module: 'archive', operator: 'nesting_depth',
       description: `content nested more than ${LIMITS.maxDepth} levels deep (archives, compressed streams, embedded pickles) was not analysed; ` +
         'nothing legitimate nests this deep, and a payload below the limit would be missed'})
+  }
+}
+
+/**
+ * Formats identified by their magic can still be read by pickle.load when their first bytes are a pickle
+ * program: run a tentative pickle parse over them and report a polyglot when it finds anything.
+ */
+async function pickleSideCheck(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts, b0: number): Promise<void> {
+  if (o.storage || !PICKLE_START.has(b0)) return
+  const before = fx.findings.length
+  await scanPickle(r, src, name, depth, fx, {...o, addFormat: false}, undefined, false)
+  if (fx.findings.length > before) {
+    fx.findings.push({threat: null, source: src, module: 'pickle', operator: 'polyglot',
+      description: 'file is also a pickle that pickle.load would run (polyglot): different loaders read different contents'})
   }
 }
 
@@ -197,14 +217,28 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
   }
   const zf = parseJoblibZf(head)
   if (zf) return scanJoblibZf(r, src, name, depth, fx, o, zf)
-  if (isTarHeader(head.length >= 512 ? head.subarray(0, 512) : Buffer.alloc(0))) return scanTar(r, src, name, depth, fx, o)
+  if (isTarHeader(head.length >= 512 ? head.subarray(0, 512) : Buffer.alloc(0))) {
+    const out = await scanTar(r, src, name, depth, fx, o)
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    return out
+  }
 
   // ---- pure-data / model formats with magic
   if (head.length >= 6 && head.subarray(0, 6).toString('latin1') === '\x93NUMPY') return scanNpy(r, src, name, depth, fx, o)
-  if (head.length >= 8 && head.subarray(0, 4).toString('latin1') === 'GGUF') return scanGguf(r, src, fx, fmtOn)
+  if (head.length >= 8 && head.subarray(0, 4).toString('latin1') === 'GGUF') {
+    const out = await scanGguf(r, src, fx, fmtOn)
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    return out
+  }
   if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) return scanH5(r, src, fx, fmtOn, head)
   const data = sniffDataFormat(head)
-  if (data) return {status: 'skipped', reason: data.reason, notModel: true}
+  if (data) {
+    // netCDF's "CDF" begins a valid pickle (SHORT_BINBYTES): data, unless pickle.load finds a program in it
+    const before = fx.findings.length
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    if (fx.findings.length > before) return {status: 'scanned'}
+    return {status: 'skipped', reason: data.reason, notModel: true}
+  }
   // an HDF5 file with a user block: the superblock sits at 512, 1024, 2048, ... (h5py/Keras open it there;
   // MATLAB v7.3 files are built this way)
   if ((H5_EXTS.has(ext) || isMatlab73Header(head)) && r.size >= 520 && (await findHdf5Superblock(r)) > 0) {
@@ -217,7 +251,11 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
     }
     return out
   }
-  if (head.length >= 8 && head.subarray(4, 8).toString('latin1') === 'TFL3') return scanLiteRt(r, src, fx, fmtOn)
+  if (head.length >= 8 && head.subarray(4, 8).toString('latin1') === 'TFL3') {
+    const out = await scanLiteRt(r, src, fx, fmtOn)
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    return out
+  }
   if (b0 === 0x80 && b1 >= 2 && b1 <= 5) {
     const legacy = head.length >= TORCH_LEGACY_MAGIC.length && head.subarray(0, TORCH_LEGACY_MAGIC.length).equals(TORCH_LEGACY_MAGIC)
     const out = await scanPickle(r, src, name, depth, fx, {...o, family: legacy ? 'pytorch' : o.family}, legacy ? 'pytorch_v0_1_10' : undefined, true)

@@ -896,8 +896,8 @@ export async function onnxInfo(r: Reader, tick?: Tick): Promise<OnnxInfo> {
   }
   const tensor: FieldHandler = async (f, cc, end) => { await t(); if (f === 13) { await kv(cc, end); return true } return false }
   const sparse: FieldHandler = async (f, cc, end) => { if (f === 1 || f === 2) { await walkMessage(cc, end, tensor, 6); return true } return false }
-  let graph: FieldHandler
   let graphDepth = 0
+  // attribute -> graph -> node -> attribute: the closures refer to `graph`, which is initialised before any runs
   const attribute: FieldHandler = async (f, cc, end) => {
     if (f === 6 || f === 11) {
       if (++graphDepth > 64) throw new Error('ONNX subgraphs nested deeper than 64 levels')
@@ -923,7 +923,7 @@ export async function onnxInfo(r: Reader, tick?: Tick): Promise<OnnxInfo> {
       if (!seenOps.has(key) && seenOps.size < 1000) { seenOps.add(key); info.customOps.push({domain, op, vendorDomain: ONNX_VENDOR_OPS.has(domain)}) }
     }
   }
-  graph = async (f, cc, end) => {
+  const graph: FieldHandler = async (f, cc, end) => {
     if (f === 1) { await node(cc, end); return true }
     if (f === 5) { await walkMessage(cc, end, tensor, 5); return true }
     if (f === 15) { await walkMessage(cc, end, sparse, 5); return true }
