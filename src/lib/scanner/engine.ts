@@ -449,7 +449,8 @@ async function scanZip(rIn: Reader, src: string, name: string, depth: number, fx
   // scanner) that trusts the record's count or directory size misses the rest
   const found = entries.length
   const declared = listing.declaredCount
-  const wrapped = found > 0xffff && found % 0x10000 === declared % 0x10000 // 16-bit count of an old writer
+  // a 16-bit count that an old writer wrapped or saturated (more than 65535 entries without a ZIP64 record)
+  const wrapped = found > 0xffff && (found % 0x10000 === declared % 0x10000 || declared === 0xffff)
   if ((found > declared && !wrapped) || listing.beyondDeclaredSize > 0) {
     fx.findings.push({threat: null, source: src, module: 'zip', operator: 'entry_count_mismatch',
       description: `zip end record declares ${declared} entries but the central directory holds ${found}` +
