@@ -572,12 +572,12 @@ export async function decompressLzma2Raw(src: Reader, dictProp: number, budget: 
 
 /**
  * A small block cache over an archive's reader: directory walks and members read in offset order turn
- * hundreds of thousands of tiny reads (local headers, names, member data) into a few 1 MB reads. Reads
+ * hundreds of thousands of tiny reads (local headers, names, member data) into few 64 KB reads. Reads
  * larger than a block go straight to the parent.
  */
 export class BlockCacheReader implements Reader {
   private readonly blocks = new Map<number, Buffer>()
-  constructor(private readonly parent: Reader, private readonly blockSize = 1 << 20, private readonly maxBlocks = 4) {}
+  constructor(private readonly parent: Reader, private readonly blockSize = 64 << 10, private readonly maxBlocks = 16) {}
   get size(): number { return this.parent.size }
   private async block(i: number): Promise<Buffer> {
     const hit = this.blocks.get(i)
