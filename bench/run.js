@@ -78,7 +78,7 @@ async function startup() {
 }
 
 if (want('startup')) await startup()
-for (const part of ['sandbox', 'scanner', 'policy']) {
+for (const part of ['sandbox', 'scanner', 'scanner-adversarial', 'policy']) {
   const file = join(root, 'bench', `${part}.js`)
   if (want(part) && existsSync(file)) {
     console.log(`\n== ${part} ==`)

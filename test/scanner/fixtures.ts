@@ -135,23 +135,50 @@ export function crc32(b: Buffer): number {
   return (c ^ 0xffffffff) >>> 0
 }
 
-export interface ZipIn { name: string; data: Buffer; method?: 0 | 8; badCrc?: boolean; localName?: string; flags?: number; reuseDataOf?: number }
+export interface ZipIn {
+  name: string
+  data: Buffer
+  /** 0 stored, 8 deflate (compressed here); any other method number needs `stored` (the bytes written as the member's data). */
+  method?: number
+  badCrc?: boolean
+  localName?: string
+  flags?: number
+  reuseDataOf?: number
+  /** Bytes written as the member data instead of (deflated) `data` (pre-compressed or "encrypted" data). */
+  stored?: Buffer
+  /** Uncompressed size written in both headers (default data.length). */
+  declaredSize?: number
+  /** Uncompressed size written in the central directory only (a lying directory). */
+  centralSize?: number
+  /** Central directory: size 0xffffffff and a ZIP64 extra field with this size. */
+  zip64Size?: number
+  /** CRC-32 computed over these bytes instead of `data`. */
+  crcOf?: Buffer
+}
 
-export function zip(entries: ZipIn[]): Buffer {
+export interface ZipOpts {
+  /** Entry count written in the end-of-central-directory record (default: the real count). */
+  eocdCount?: number
+  /** Added to the central-directory size written in the end record. */
+  cdSizeDelta?: number
+}
+
+export function zip(entries: ZipIn[], opts: ZipOpts = {}): Buffer {
   const locals: Buffer[] = []
   const cds: Buffer[] = []
   let offset = 0
   const offsets: number[] = []
   const meta: Array<{comp: Buffer; crc: number}> = []
+  const size = (e: ZipIn): number => e.declaredSize ?? e.data.length
   for (const e of entries) {
-    const comp = e.method === 8 ? zlib.deflateRawSync(e.data) : e.data
-    const crc = e.badCrc ? (crc32(e.data) ^ 0xdeadbeef) >>> 0 : crc32(e.data)
+    const comp = e.stored ?? (e.method === 8 ? zlib.deflateRawSync(e.data) : e.data)
+    const crc = e.badCrc ? (crc32(e.data) ^ 0xdeadbeef) >>> 0 : crc32(e.crcOf ?? e.data)
     meta.push({comp, crc})
     if (e.reuseDataOf !== undefined) { offsets.push(offsets[e.reuseDataOf]); continue }
     const lname = Buffer.from(e.localName ?? e.name, 'utf8')
     const h = Buffer.alloc(30)
     h.writeUInt32LE(0x04034b50, 0); h.writeUInt16LE(20, 4); h.writeUInt16LE((e.flags ?? 0) | 0x800, 6); h.writeUInt16LE(e.method ?? 0, 8)
-    h.writeUInt32LE(crc, 14); h.writeUInt32LE(comp.length, 18); h.writeUInt32LE(e.data.length, 22); h.writeUInt16LE(lname.length, 26)
+    h.writeUInt32LE(crc, 14); h.writeUInt32LE(comp.length, 18); h.writeUInt32LE(size(e), 22); h.writeUInt16LE(lname.length, 26)
     offsets.push(offset)
     locals.push(h, lname, comp)
     offset += 30 + lname.length + comp.length
@@ -159,17 +186,21 @@ export function zip(entries: ZipIn[]): Buffer {
   entries.forEach((e, i) => {
     const name = Buffer.from(e.name, 'utf8')
     const {comp, crc} = meta[e.reuseDataOf ?? i]
+    const src = entries[e.reuseDataOf ?? i]
+    const extra = e.zip64Size !== undefined ? Buffer.concat([Buffer.from([1, 0, 8, 0]), u64(e.zip64Size)]) : Buffer.alloc(0)
     const c = Buffer.alloc(46)
     c.writeUInt32LE(0x02014b50, 0); c.writeUInt16LE(20, 4); c.writeUInt16LE(20, 6); c.writeUInt16LE((e.flags ?? 0) | 0x800, 8)
-    c.writeUInt16LE(entries[e.reuseDataOf ?? i].method ?? 0, 10)
-    c.writeUInt32LE(crc, 16); c.writeUInt32LE(comp.length, 20); c.writeUInt32LE(entries[e.reuseDataOf ?? i].data.length, 24)
-    c.writeUInt16LE(name.length, 28); c.writeUInt32LE(offsets[i], 42)
-    cds.push(c, name)
+    c.writeUInt16LE(src.method ?? 0, 10)
+    c.writeUInt32LE(crc, 16); c.writeUInt32LE(comp.length, 20)
+    c.writeUInt32LE(e.zip64Size !== undefined ? 0xffffffff : e.centralSize ?? size(src), 24)
+    c.writeUInt16LE(name.length, 28); c.writeUInt16LE(extra.length, 30); c.writeUInt32LE(offsets[i], 42)
+    cds.push(c, name, extra)
   })
   const cd = Buffer.concat(cds)
   const eocd = Buffer.alloc(22)
-  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(entries.length, 8); eocd.writeUInt16LE(entries.length, 10)
-  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(offset, 16)
+  const count = opts.eocdCount ?? entries.length
+  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(count, 8); eocd.writeUInt16LE(count, 10)
+  eocd.writeUInt32LE(cd.length + (opts.cdSizeDelta ?? 0), 12); eocd.writeUInt32LE(offset, 16)
   return Buffer.concat([...locals, cd, eocd])
 }
 
@@ -520,4 +551,219 @@ export function kerasH5(modelConfig: unknown, opts: Omit<H5Opts, 'attrs'> & {vle
     {name: 'backend', value: 'tensorflow', vlen},
     {name: 'model_config', value: JSON.stringify(modelConfig), vlen},
   ]})
+}
+
+// ------------------------------------------------------------------ LZMA / LZMA2 (literal-only encoder) and 7z
+
+/**
+ * A minimal LZMA *encoder* for test fixtures: every byte is coded as a literal (no matches), with the
+ * same range coder and probability model as the decoder (lc=3, lp=0, pb=2). Valid LZMA that any
+ * decoder reads; compression is poor, which does not matter for fixtures.
+ */
+export function lzmaLiteral(data: Buffer, prevByte = 0): Buffer {
+  const out: number[] = []
+  let low = 0
+  let range = 0xffffffff
+  let cache = 0
+  let cacheSize = 1
+  const shiftLow = (): void => {
+    if (low < 0xff000000 || low >= 0x100000000) {
+      const carry = low >= 0x100000000 ? 1 : 0
+      let temp = cache
+      do { out.push((temp + carry) & 0xff); temp = 0xff } while (--cacheSize !== 0)
+      cache = Math.floor(low / 0x1000000) & 0xff
+    }
+    cacheSize++
+    low = (low % 0x1000000) * 256
+  }
+  const bit = (probs: Uint16Array, i: number, b: number): void => {
+    const p = probs[i]
+    const bound = (range >>> 11) * p
+    if (b === 0) { range = bound; probs[i] = p + ((2048 - p) >>> 5) } else { low += bound; range -= bound; probs[i] = p - (p >>> 5) }
+    while (range < 0x1000000) { range = (range * 256) >>> 0; shiftLow() }
+  }
+  const lc = 3
+  const isMatch = new Uint16Array(12 << 4).fill(1024)
+  const literal = new Uint16Array(0x300 << lc).fill(1024)
+  let prev = prevByte
+  for (let pos = 0; pos < data.length; pos++) {
+    bit(isMatch, pos & 3, 0) // state 0 (only literals), posState = pos & pbMask
+    const base = 0x300 * (prev >>> (8 - lc))
+    let sym = 1
+    for (let k = 7; k >= 0; k--) {
+      const b = (data[pos] >>> k) & 1
+      bit(literal, base + sym, b)
+      sym = (sym << 1) | b
+    }
+    prev = data[pos]
+  }
+  for (let k = 0; k < 5; k++) shiftLow()
+  return Buffer.from(out)
+}
+
+/** LZMA properties byte for lc=3, lp=0, pb=2, and a dictionary size. */
+export function lzmaProps(dict = 1 << 20): Buffer {
+  const b = Buffer.alloc(5); b[0] = 0x5d; b.writeUInt32LE(dict, 1); return b
+}
+
+/** A legacy .lzma ("LZMA alone") file with the size in the header. */
+export function lzmaAlone(data: Buffer): Buffer {
+  return Buffer.concat([lzmaProps(), u64(data.length), lzmaLiteral(data)])
+}
+
+/** An LZMA2 stream: literal-only LZMA chunks (state, props and dictionary reset on the first), then the end byte. */
+export function lzma2Literal(data: Buffer): Buffer {
+  const parts: Buffer[] = []
+  const CH = 16 << 10
+  for (let off = 0, first = true; off < data.length; off += CH, first = false) {
+    const piece = data.subarray(off, off + CH)
+    const packed = lzmaLiteral(piece, off > 0 ? data[off - 1] : 0)
+    const u = piece.length - 1
+    const p = packed.length - 1
+    const ctrl = (first ? 0xe0 : 0xa0) | (u >>> 16) // first: dict reset + new props; then: state reset
+    const head = Buffer.from([ctrl, (u >>> 8) & 0xff, u & 0xff, (p >>> 8) & 0xff, p & 0xff])
+    parts.push(first ? Buffer.concat([head, Buffer.from([0x5d])]) : head, packed)
+  }
+  parts.push(Buffer.from([0]))
+  return Buffer.concat(parts)
+}
+
+/** 7z variable-length number. */
+function szNum(v: number): Buffer {
+  for (let n = 0; n <= 8; n++) {
+    if (n === 8 || v < 2 ** (8 * n + 7 - n)) {
+      const out = Buffer.alloc(n + 1)
+      const high = n === 8 ? 0 : Math.floor(v / 2 ** (8 * n))
+      out[0] = ((0xff << (8 - n)) & 0xff) | high
+      let rest = n === 8 ? v : v % 2 ** (8 * n)
+      for (let i = 1; i <= n; i++) { out[i] = rest % 256; rest = Math.floor(rest / 256) }
+      return out
+    }
+  }
+  throw new Error('unreachable')
+}
+
+export type SevenZipCoder = 'copy' | 'lzma' | 'lzma2' | 'bcj+lzma' | 'aes'
+
+function szFolder(coder: SevenZipCoder, unpackSize: number): Buffer {
+  const one = (id: Buffer, props?: Buffer): Buffer => Buffer.concat([Buffer.from([id.length | (props ? 0x20 : 0)]), id,
+    ...(props ? [szNum(props.length), props] : [])])
+  let coders: Buffer
+  let outs = 1
+  if (coder === 'copy') coders = Buffer.concat([szNum(1), one(Buffer.from([0]))])
+  else if (coder === 'lzma') coders = Buffer.concat([szNum(1), one(Buffer.from([3, 1, 1]), lzmaProps())])
+  else if (coder === 'lzma2') coders = Buffer.concat([szNum(1), one(Buffer.from([0x21]), Buffer.from([16]))])
+  else if (coder === 'aes') coders = Buffer.concat([szNum(1), one(Buffer.from([6, 0xf1, 7, 1]), Buffer.alloc(18))])
+  else {
+    // BCJ (x86) fed by LZMA: two coders, one bind pair (coder 0 input 0 <- coder 1 output 1)
+    coders = Buffer.concat([szNum(2), one(Buffer.from([3, 3, 1, 3])), one(Buffer.from([3, 1, 1]), lzmaProps()), szNum(1), szNum(0)])
+    outs = 2
+  }
+  return Buffer.concat([coders, Buffer.from([0x0c]), ...Array.from({length: outs}, () => szNum(unpackSize))])
+}
+
+function szStreams(packPos: number, packSize: number, coder: SevenZipCoder, unpackSize: number, subSizes?: number[]): Buffer {
+  const parts: Buffer[] = [
+    Buffer.from([0x06]), szNum(packPos), szNum(1), Buffer.from([0x09]), szNum(packSize), Buffer.from([0x00]),
+    Buffer.from([0x07, 0x0b]), szNum(1), Buffer.from([0x00]), szFolder(coder, unpackSize), Buffer.from([0x00]),
+  ]
+  if (subSizes) {
+    parts.push(Buffer.from([0x08, 0x0d]), szNum(subSizes.length))
+    if (subSizes.length > 1) parts.push(Buffer.from([0x09]), ...subSizes.slice(0, -1).map(szNum))
+    parts.push(Buffer.from([0x00]))
+  }
+  parts.push(Buffer.from([0x00]))
+  return Buffer.concat(parts)
+}
+
+function szPack(coder: SevenZipCoder, data: Buffer): Buffer {
+  if (coder === 'copy') return data
+  if (coder === 'lzma2') return lzma2Literal(data)
+  if (coder === 'aes') return Buffer.concat([data, Buffer.alloc(16 - (data.length % 16))]).map((b) => b ^ 0x5a) as Buffer
+  return lzmaLiteral(data) // lzma, and the LZMA stage of bcj+lzma (BCJ is never applied: the scanner does not decode it)
+}
+
+export interface SevenZipOpts {
+  coder?: SevenZipCoder
+  /** Pack the header itself (kEncodedHeader) with this coder. */
+  encodeHeader?: SevenZipCoder
+  /** Folder unpack size written in the header (a lie when it differs from the data). */
+  declaredUnpack?: number
+  /** Extra entries: directories (no stream). */
+  dirs?: string[]
+}
+
+/** A solid 7z archive: every file in one folder with the chosen coder, names in the header. */
+export function sevenZip(files: Array<{name: string; data: Buffer}>, opts: SevenZipOpts = {}): Buffer {
+  const coder = opts.coder ?? 'copy'
+  const all = Buffer.concat(files.map((f) => f.data))
+  const packed = szPack(coder, all)
+  const dirs = opts.dirs ?? []
+  const names = [...files.map((f) => f.name), ...dirs]
+  const nameBytes = Buffer.concat([Buffer.from([0]), ...names.map((n) => Buffer.from(n + '\0', 'utf16le'))])
+  const fileProps: Buffer[] = []
+  if (dirs.length) {
+    // kEmptyStream: the directories (listed last) have no stream
+    const bits = Buffer.alloc(Math.ceil(names.length / 8))
+    names.forEach((_n, i) => { if (i >= files.length) bits[i >> 3] |= 0x80 >> (i % 8) })
+    fileProps.push(Buffer.from([0x0e]), szNum(bits.length), bits)
+  }
+  fileProps.push(Buffer.from([0x11]), szNum(nameBytes.length), nameBytes, Buffer.from([0x00]))
+  const header = Buffer.concat([
+    Buffer.from([0x01, 0x04]), szStreams(0, packed.length, coder, opts.declaredUnpack ?? all.length, files.map((f) => f.data.length)),
+    Buffer.from([0x05]), szNum(names.length), ...fileProps, Buffer.from([0x00]),
+  ])
+  let body = packed
+  let next = header
+  if (opts.encodeHeader) {
+    const ph = szPack(opts.encodeHeader, header)
+    next = Buffer.concat([Buffer.from([0x17]), szStreams(packed.length, ph.length, opts.encodeHeader, header.length)])
+    body = Buffer.concat([packed, ph])
+  }
+  const sig = Buffer.alloc(32)
+  Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4]).copy(sig, 0)
+  sig.writeBigUInt64LE(BigInt(body.length), 12)
+  sig.writeBigUInt64LE(BigInt(next.length), 20)
+  sig.writeUInt32LE(crc32(next), 28)
+  sig.writeUInt32LE(crc32(sig.subarray(12, 32)), 8)
+  return Buffer.concat([sig, body, next])
+}
+
+// ------------------------------------------------------------------ data formats, joblib ZF, nesting
+
+/** The start of an IDL save file: "SR", record format 0x0004, then a TIMESTAMP record header. */
+export function idlSave(): Buffer {
+  const rec = Buffer.alloc(32)
+  rec.writeUInt32BE(10, 0) // RECTYPE 10 = TIMESTAMP
+  rec.writeUInt32BE(36, 4) // next record offset
+  return Buffer.concat([Buffer.from([0x53, 0x52, 0x00, 0x04]), rec, Buffer.from('Mon Jan 01 00:00:00 2024\0\0\0\0user\0\0\0\0')])
+}
+
+/** A MATLAB 5.0 MAT-file: the 128-byte header and one small miMATRIX element. */
+export function matlab5(): Buffer {
+  const h = Buffer.alloc(128, 0x20)
+  h.write('MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024', 0, 'latin1')
+  h.fill(0, 116, 124)
+  h.writeUInt16LE(0x0100, 124)
+  h.write('IM', 126, 'latin1')
+  const el = Buffer.alloc(16); el.writeUInt32LE(14, 0); el.writeUInt32LE(8, 4) // miMATRIX, 8 bytes
+  return Buffer.concat([h, el])
+}
+
+/** A netCDF classic file: one dimension "x" of length 3, no attributes, no variables. */
+export function netcdfClassic(): Buffer {
+  const be = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
+  return Buffer.concat([Buffer.from('CDF\x01', 'latin1'), be(0), be(0x0a), be(1), be(1), Buffer.from('x\0\0\0'), be(3), be(0), be(0), be(0), be(0)])
+}
+
+/** joblib's old compressed container: "ZF" + hex length padded to 19 characters + zlib stream. */
+export function joblibZf(data: Buffer, declared = data.length): Buffer {
+  return Buffer.concat([Buffer.from('ZF' + `0x${declared.toString(16)}`.padEnd(19, ' '), 'latin1'), zlib.deflateSync(data)])
+}
+
+/** `depth` zips each holding the next, the innermost holding `leaf` as `name`. */
+export function nestedZip(depth: number, name: string, leaf: Buffer): Buffer {
+  let cur = zip([{name, data: leaf}])
+  for (let i = 1; i < depth; i++) cur = zip([{name: `level${depth - i}.zip`, data: cur}])
+  return cur
 }

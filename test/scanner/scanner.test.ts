@@ -567,8 +567,11 @@ describe('scanner: framework formats', () => {
     // a benign decoy config earlier in the file does not hide the real one
     const decoy = Buffer.concat([fakeH5({class_name: 'Sequential', config: {layers: [{class_name: 'Dense', config: {name: 'd'}}]}}), Buffer.from(JSON.stringify(cfg))])
     expectThreat(await scanOne('decoy.h5', decoy), 'PAIT-KERAS-101')
+    // an HDF5 file with no Keras marker at all is data, not keras_weights
     const w = await scanOne('weights.h5', fakeH5({notkeras: true}).subarray(0, 100))
-    expect(w.formats).to.deep.equal(['keras_weights'])
+    expect(w.formats).to.deep.equal(['not_model'])
+    expect(w.modelscan_status).to.equal('SKIPPED')
+    expect(w.error_message).to.match(/HDF5 file without Keras model markers/)
     expectClean(w)
   })
 
@@ -611,34 +614,48 @@ describe('scanner: framework formats', () => {
     expect(bad.formats).to.deep.equal(['onnx'])
     expect((bad.issues_detected ?? []).some((i) => i.module === 'ai.onnx.contrib' && i.operator === 'PyOp')).to.equal(true)
     expect((bad.issues_detected ?? []).some((i) => i.operator === 'external_data' && /etc\/passwd/.test(i.description))).to.equal(true)
-    const rep = await scanTree({'m.onnx': onnxModel([{op: 'Relu'}, {op: 'Gemm', domain: 'com.microsoft'}], 'weights.bin'), 'weights.bin': Buffer.alloc(64)})
+    const rep = await scanTree({'m.onnx': onnxModel([{op: 'Relu'}, {op: 'FusedGemm', domain: 'com.microsoft'}], 'weights.bin'), 'weights.bin': Buffer.alloc(64)})
     expectClean(rep.scanDetails.files.find((x) => x.file_path === 'm.onnx')!)
   })
 
-  it('safetensors: valid file passes, each corruption is reported', async () => {
+  it('safetensors: valid file passes; malformed headers are ERROR with the reason, out-of-bounds ones are issues', async () => {
     const ok = await scanOne('m.safetensors', validSafetensors())
     expect(ok.formats).to.deep.equal(['safetensors'])
     expectClean(ok)
     const t = (shape: number[], offs: number[], dtype = 'F32'): unknown => ({dtype, shape, data_offsets: offs})
-    const cases: Array<[string, Buffer]> = [
-      ['bad json', safetensors(null, Buffer.alloc(4), {rawHeader: '{"a": {"dtype": '})],
-      ['out of range', safetensors({a: t([2], [0, 80])}, Buffer.alloc(8))],
-      ['overlap', safetensors({a: t([2], [0, 8]), b: t([2], [4, 12])}, Buffer.alloc(12))],
-      ['gap', safetensors({a: t([1], [0, 4]), b: t([1], [8, 12])}, Buffer.alloc(12))],
-      ['dtype', safetensors({a: t([1], [0, 4], 'F99')}, Buffer.alloc(4))],
-      ['shape', safetensors({a: t([3], [0, 4])}, Buffer.alloc(4))],
-      ['trailing', safetensors({a: t([1], [0, 4])}, Buffer.alloc(9))],
-      ['duplicate', safetensors(null, Buffer.alloc(8), {rawHeader: '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'})],
-      ['metadata', safetensors({__metadata__: {n: 1}, a: t([1], [0, 4])}, Buffer.alloc(4))],
+    // malformed but harmless: not loadable, so ERROR with the reason, no issue
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['bad json', safetensors(null, Buffer.alloc(4), {rawHeader: '{"a": {"dtype": '}), /not valid JSON/],
+      ['overlap', safetensors({a: t([2], [0, 8]), b: t([2], [4, 12])}, Buffer.alloc(12)), /overlaps/],
+      ['gap', safetensors({a: t([1], [0, 4]), b: t([1], [8, 12])}, Buffer.alloc(12)), /gap of 4 bytes/],
+      ['dtype', safetensors({a: t([1], [0, 4], 'F99')}, Buffer.alloc(4)), /unknown dtype/],
+      ['shape', safetensors({a: t([3], [0, 4])}, Buffer.alloc(4)), /needs 12/],
+      ['trailing', safetensors({a: t([1], [0, 4])}, Buffer.alloc(9)), /5 trailing bytes/],
+      ['duplicate', safetensors(null, Buffer.alloc(8), {rawHeader: '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'}), /duplicate/],
+      ['metadata', safetensors({__metadata__: {n: 1}, a: t([1], [0, 4])}, Buffer.alloc(4)), /__metadata__\.n is not a string/],
+      ['truncated', safetensors({a: t([2], [0, 8]), b: t([4], [8, 24])}, Buffer.alloc(12)), /truncated/],
     ]
-    for (const [what, buf] of cases) {
+    for (const [what, buf, reason] of cases) {
       const f = await scanOne('m.safetensors', buf)
-      expect((f.issues_detected ?? []).some((i) => i.module === 'safetensors'), what).to.equal(true)
+      expect(f.issues_detected ?? [], what).to.deep.equal([])
+      expect(f.modelscan_status, what).to.equal('ERROR')
+      expect(f.error_message, what).to.match(reason)
       expect(f.formats, what).to.deep.equal(['safetensors'])
     }
+    // out of bounds for the loader: an issue
+    const hostile: Array<[string, Buffer]> = [
+      ['out of range', safetensors({a: t([2], [0, 80])}, Buffer.alloc(8))],
+      ['end before begin', safetensors({a: t([0], [8, 0])}, Buffer.alloc(8))],
+      ['huge shape', safetensors({a: t([2 ** 26, 2 ** 26], [0, 4])}, Buffer.alloc(4))],
+    ]
+    for (const [what, buf] of hostile) {
+      const f = await scanOne('m.safetensors', buf)
+      expect((f.issues_detected ?? []).some((i) => i.module === 'safetensors' && /out of bounds|over-allocat/.test(i.description)), what).to.equal(true)
+    }
+    // a header length beyond the 100 MB limit (and the file): a loader that trusts it over-allocates
     const huge = Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]), Buffer.from('{}')])
     const h = await scanOne('huge.safetensors', huge)
-    expect(h.modelscan_status).to.not.equal('SCANNED') // not identifiable as safetensors: header longer than file
+    expect((h.issues_detected ?? []).some((i) => i.module === 'safetensors' && /100 MB limit/.test(i.description))).to.equal(true)
   })
 
   it('Hydra _target_ entries naming dangerous callables are reported (yaml and json)', async () => {
@@ -668,8 +685,11 @@ describe('scanner: framework formats', () => {
     expect((kv.issues_detected ?? []).some((i) => i.module === 'gguf' && /kv_count/.test(i.description))).to.equal(true)
     const ty = await scanOne('m.gguf', gguf({tensorType: 999}))
     expect((ty.issues_detected ?? []).some((i) => /unknown ggml type/.test(i.description))).to.equal(true)
+    // a misaligned offset is malformed (named in the status message); here it also runs the tensor past the
+    // end of the file in a non-contiguous layout, which is an out-of-bounds read for the loader (an issue)
     const off = await scanOne('m.gguf', gguf({badOffset: true}))
-    expect((off.issues_detected ?? []).some((i) => /not aligned/.test(i.description))).to.equal(true)
+    expect(off.error_message).to.match(/not aligned/)
+    expect((off.issues_detected ?? []).some((i) => /outside the 64-byte data section \(out-of-bounds read\)/.test(i.description))).to.equal(true)
   })
 })
 

@@ -1,19 +1,19 @@
 /**
  * Container readers: zip (central directory, ZIP64, relaxed CRC, local/central consistency), tar
- * (ustar/GNU/pax), and streaming decompression (gzip, zlib, raw deflate, brotli) with byte budgets.
+ * (ustar/GNU/pax), and decompression (gzip, zlib, raw deflate, brotli natively; bzip2, xz, lzma, raw
+ * LZMA/LZMA2 in pure JS, stepped and paced) with byte, ratio and time budgets.
  * Members are exposed as Readers: stored zip members and tar members are slices of the parent (nothing
  * copied); compressed members are inflated into memory when small, or spooled to a temp file.
  */
-import {closeSync, createWriteStream, mkdtempSync, openSync, writeSync} from 'node:fs'
-import {mkdtemp, rm} from 'node:fs/promises'
+import {closeSync, mkdtempSync, openSync, writeSync} from 'node:fs'
+import {rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
-import {finished} from 'node:stream/promises'
 import zlib from 'node:zlib'
 import Bunzip from 'seek-bzip'
-import {decodeLzmaAlone, decodeXz, XzError, XzUnsupported} from './xz.js'
-import {BufferReader, FileReader, type Reader, SliceReader} from './io.js'
+import {lzma2RawGen, lzmaAloneGen, lzmaRawGen, xzGen, XzError, XzUnsupported} from './xz.js'
+import {BufferReader, EMPTY, FileReader, type Reader, ScanAborted, SliceReader} from './io.js'
 
 export class BombError extends Error {}
 export class ArchiveError extends Error {}
@@ -21,6 +21,7 @@ export class ArchiveError extends Error {}
 export interface ZipEntry {
   name: string
   method: number
+  /** Central-directory general-purpose flags (bit 0 encrypted, bit 1 LZMA end marker, bit 3 data descriptor). */
   flags: number
   compSize: number
   size: number
@@ -28,18 +29,31 @@ export interface ZipEntry {
   localOffset: number
   dataOffset: number
   problems: string[]
+  /** AES encryption (method 99 / extra field 0x9901): the data is really encrypted. */
+  aes: boolean
 }
 
 export interface ZipListing {
   entries: ZipEntry[]
   problems: string[]
+  /** Entry count the end-of-central-directory record (or its ZIP64 record) declares. */
+  declaredCount: number
+  /** Entries found after the central-directory size the end record declares (readers that trust it miss them). */
+  beyondDeclaredSize: number
 }
 
 const EOCD_SIG = 0x06054b50
 const CEN_SIG = 0x02014b50
 const LOC_SIG = 0x04034b50
+const MAX_CD_BYTES = 256 << 20
 
-export async function readZipDirectory(r: Reader, maxEntries: number): Promise<ZipListing> {
+/**
+ * Read a zip's central directory the way Python's zipfile does, and more: the end record's entry
+ * count and central-directory size are *not* trusted as bounds. Every consecutive central-directory
+ * entry is read (up to `maxEntries`), so an end record that understates the count cannot hide the last
+ * entries; disagreements are returned for the caller to report.
+ */
+export async function readZipDirectory(r: Reader, maxEntries: number, budget?: Budget): Promise<ZipListing> {
   const problems: string[] = []
   const tailLen = Math.min(r.size, 65557)
   const tail = await r.read(r.size - tailLen, tailLen)
@@ -52,6 +66,7 @@ export async function readZipDirectory(r: Reader, maxEntries: number): Promise<Z
   let count = tail.readUInt16LE(eocd + 10)
   let cdSize = tail.readUInt32LE(eocd + 12)
   let cdOffset = tail.readUInt32LE(eocd + 16)
+  let endPos = eocdAbs // where the central directory must end (EOCD or ZIP64 end record)
   if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) {
     // ZIP64 locator sits 20 bytes before the EOCD
     const locPos = eocdAbs - 20
@@ -59,28 +74,40 @@ export async function readZipDirectory(r: Reader, maxEntries: number): Promise<Z
       const loc = await r.read(locPos, 20)
       if (loc.readUInt32LE(0) === 0x07064b50) {
         const recPos = Number(loc.readBigUInt64LE(8))
-        const rec = await r.read(recPos, 56)
+        const rec = recPos >= 0 && recPos + 56 <= r.size ? await r.read(recPos, 56) : Buffer.alloc(0)
         if (rec.length === 56 && rec.readUInt32LE(0) === 0x06064b50) {
           count = Number(rec.readBigUInt64LE(32))
           cdSize = Number(rec.readBigUInt64LE(40))
           cdOffset = Number(rec.readBigUInt64LE(48))
+          endPos = recPos
         } else problems.push('ZIP64 end record missing or invalid')
       }
     }
   }
-  if (count > maxEntries) throw new BombError(`zip declares ${count} entries (limit ${maxEntries})`)
-  if (cdOffset + cdSize > r.size) {
-    // prepended data (polyglot / self-extracting): shift by the difference
-    const shift = eocdAbs - (cdOffset + cdSize)
-    if (shift > 0 && cdOffset + shift + cdSize <= r.size) { problems.push(`central directory offset is off by ${shift} bytes (data prepended to the zip)`); cdOffset += shift }
-    else throw new ArchiveError('zip central directory lies outside the file')
+  const isCen = async (pos: number): Promise<boolean> => {
+    if (!Number.isSafeInteger(pos) || pos < 0 || pos + 46 > r.size) return false
+    return (await r.read(pos, 4)).readUInt32LE(0) === CEN_SIG
   }
-  if (cdSize > 256 << 20) throw new BombError(`zip central directory of ${cdSize} bytes`)
-  const cd = Buffer.from(await r.read(cdOffset, cdSize))
+  // Python's zipfile: the directory starts cdSize bytes before the end record, whatever cdOffset says
+  // (data prepended to a zip shifts every offset by the same amount)
+  let shift = 0
+  const concat = endPos - cdSize - cdOffset
+  if (!(await isCen(cdOffset)) && concat !== 0 && (await isCen(cdOffset + concat))) {
+    shift = concat
+    problems.push(`central directory offset is off by ${shift} bytes (data ${shift > 0 ? 'prepended to' : 'cut from'} the zip)`)
+  } else if (cdOffset + cdSize > r.size && !(await isCen(cdOffset))) {
+    throw new ArchiveError('zip central directory lies outside the file')
+  }
+  const cdStart = cdOffset + shift
+  const regionEnd = Math.max(Math.min(endPos, r.size), Math.min(cdStart + cdSize, r.size))
+  if (regionEnd - cdStart > MAX_CD_BYTES) throw new BombError(`zip central directory of ${regionEnd - cdStart} bytes`)
+  const cd = cdStart >= 0 && regionEnd > cdStart ? Buffer.from(await r.read(cdStart, regionEnd - cdStart)) : Buffer.alloc(0)
   const entries: ZipEntry[] = []
+  let beyondDeclaredSize = 0
   let p = 0
-  while (p + 46 <= cd.length && entries.length < Math.max(count, 1) + 16) {
-    if (cd.readUInt32LE(p) !== CEN_SIG) { if (entries.length < count) problems.push(`bad central directory signature at entry ${entries.length}`); break }
+  while (p + 46 <= cd.length && cd.readUInt32LE(p) === CEN_SIG) {
+    if (entries.length >= maxEntries) throw new BombError(`zip has more than ${maxEntries} entries`)
+    if (p >= cdSize) beyondDeclaredSize++
     const flags = cd.readUInt16LE(p + 8)
     const method = cd.readUInt16LE(p + 10)
     const crc = cd.readUInt32LE(p + 16)
@@ -92,7 +119,8 @@ export async function readZipDirectory(r: Reader, maxEntries: number): Promise<Z
     let localOffset = cd.readUInt32LE(p + 42)
     const nameBuf = cd.subarray(p + 46, p + 46 + nameLen)
     const name = (flags & 0x800) ? nameBuf.toString('utf8') : nameBuf.toString('latin1')
-    // ZIP64 extra
+    let aes = method === 99
+    // ZIP64 and AES extras
     let e = p + 46 + nameLen
     const eEnd = e + extraLen
     while (e + 4 <= eEnd && e + 4 <= cd.length) {
@@ -100,19 +128,22 @@ export async function readZipDirectory(r: Reader, maxEntries: number): Promise<Z
       const len = cd.readUInt16LE(e + 2)
       if (id === 1) {
         let q = e + 4
-        if (size === 0xffffffff && q + 8 <= e + 4 + len) { size = Number(cd.readBigUInt64LE(q)); q += 8 }
-        if (compSize === 0xffffffff && q + 8 <= e + 4 + len) { compSize = Number(cd.readBigUInt64LE(q)); q += 8 }
-        if (localOffset === 0xffffffff && q + 8 <= e + 4 + len) { localOffset = Number(cd.readBigUInt64LE(q)); q += 8 }
-      }
+        const qEnd = Math.min(e + 4 + len, cd.length)
+        if (size === 0xffffffff && q + 8 <= qEnd) { size = Number(cd.readBigUInt64LE(q)); q += 8 }
+        if (compSize === 0xffffffff && q + 8 <= qEnd) { compSize = Number(cd.readBigUInt64LE(q)); q += 8 }
+        if (localOffset === 0xffffffff && q + 8 <= qEnd) { localOffset = Number(cd.readBigUInt64LE(q)); q += 8 }
+      } else if (id === 0x9901) aes = true
       e += 4 + len
     }
     p = eEnd + commentLen
-    entries.push({name, method, flags, compSize, size, crc, localOffset, dataOffset: -1, problems: []})
+    entries.push({name, method, flags, compSize, size, crc, localOffset: localOffset + shift, dataOffset: -1, problems: [], aes})
   }
-  if (entries.length !== count) problems.push(`central directory lists ${entries.length} entries but the end record declares ${count}`)
+  if (entries.length < count && p + 4 <= cd.length) problems.push(`bad central directory signature at entry ${entries.length}`)
   // local headers
+  let n = 0
   for (const en of entries) {
-    const loc = await r.read(en.localOffset, 30)
+    if (budget && ++n % 1024 === 0) await pace(budget)
+    const loc = en.localOffset >= 0 && en.localOffset + 30 <= r.size ? await r.read(en.localOffset, 30) : Buffer.alloc(0)
     if (loc.length < 30 || loc.readUInt32LE(0) !== LOC_SIG) { en.problems.push('local header missing'); continue }
     const lMethod = loc.readUInt16LE(8)
     const lFlags = loc.readUInt16LE(6)
@@ -131,7 +162,7 @@ export async function readZipDirectory(r: Reader, maxEntries: number): Promise<Z
     en.dataOffset = en.localOffset + 30 + nameLen + extraLen
     if (en.dataOffset + en.compSize > r.size) en.problems.push('member data runs past the end of the archive')
   }
-  return {entries, problems}
+  return {entries, problems, declaredCount: count, beyondDeclaredSize}
 }
 
 /** Names that would escape the extraction directory. Returns the reason or null. */
@@ -228,19 +259,76 @@ export async function* iterTar(r: Reader, maxEntries: number): AsyncGenerator<Ta
 
 export type StreamCodec = 'gzip' | 'zlib' | 'deflate-raw' | 'brotli' | 'bzip2' | 'xz' | 'lzma'
 
-/** bzip2/xz/lzma input is decoded from memory (the decoders are synchronous): larger streams are not decoded. */
+/** bzip2/xz/lzma input is decoded from memory (the decoders are pure JS): larger streams are not decoded. */
 export const SYNC_DECODER_MAX_INPUT = 128 << 20
 /** Largest LZMA dictionary (window) accepted; xz -9 uses 64 MB. */
 export const XZ_MAX_DICT = 64 << 20
 export class DecoderLimit extends Error {}
+/** The file's decoding-time budget ran out (a resource-exhaustion attempt, or a file too costly to decode). */
+export class TimeBudgetError extends BombError {}
 
+/**
+ * Per top-level file: what decompression may still produce and cost. Bytes are checked per stream
+ * (ratio against that stream's compressed size) *and* cumulatively for the whole file (ratio against
+ * the size of the file the attacker actually ships), so a small archive of many members each sized just
+ * under a per-stream limit is stopped after the first few. Decoding time (pure-JS decoders) is charged
+ * to `decodeMs`; long decoders yield to the event loop (`pace`) so an AbortSignal stops them promptly.
+ */
 export interface Budget {
   /** Bytes that may still be produced by decompression for the current top-level file. */
   remainingBytes: number
-  /** Abort when expanded/compressed exceeds this and the output exceeds ratioFloor bytes. */
+  /** Per-stream and cumulative: abort when expanded/compressed exceeds this and the output exceeds ratioFloor bytes. */
   maxRatio: number
   ratioFloor: number
+  /** Cumulative only: beyond `largeFloor` expanded bytes, the ratio may not exceed `maxRatioLarge`. */
+  maxRatioLarge?: number
+  largeFloor?: number
+  /** Size of the top-level file (0: unknown, no cumulative ratio check). */
+  inputSize?: number
+  /** Bytes produced by every decoder so far for this file. */
+  expanded?: number
+  /** Milliseconds spent in pure-JS decoders so far, and the limit. */
+  decodeMs?: number
+  maxDecodeMs?: number
+  signal?: AbortSignal
+  lastYield?: number
 }
+
+/** Give the event loop a turn every ~20 ms of synchronous work, and stop when the scan is aborted. */
+export async function pace(b: Budget): Promise<void> {
+  const now = performance.now()
+  if (b.lastYield === undefined) b.lastYield = now
+  if (now - b.lastYield >= 20) {
+    await new Promise<void>((res) => { setImmediate(res) })
+    b.lastYield = performance.now()
+  }
+  if (b.signal?.aborted) throw new ScanAborted()
+}
+
+/** Charge `n` more expanded bytes to the file; throws BombError when a cumulative limit is crossed. */
+function chargeExpansion(b: Budget, n: number): void {
+  b.expanded = (b.expanded ?? 0) + n
+  const input = b.inputSize ?? 0
+  if (input <= 0) return
+  const e = b.expanded
+  if (e > b.ratioFloor && e > input * b.maxRatio) {
+    throw new BombError(`the file's decompressed content reached ${e} bytes, over ${b.maxRatio}:1 of its ${input} bytes`)
+  }
+  const large = b.largeFloor ?? Infinity
+  const ratioLarge = b.maxRatioLarge ?? b.maxRatio
+  if (e > large && e > input * ratioLarge) {
+    throw new BombError(`the file's decompressed content reached ${e} bytes, over ${ratioLarge}:1 of its ${input} bytes`)
+  }
+}
+
+function checkTime(b: Budget): void {
+  if (b.maxDecodeMs !== undefined && (b.decodeMs ?? 0) > b.maxDecodeMs) {
+    throw new TimeBudgetError(`decoding time budget of ${(b.maxDecodeMs / 1000).toFixed(1)} s exhausted`)
+  }
+}
+
+/** The byte budget ran out without a bomb-like ratio: the rest is too large to analyse, not hostile. */
+export class BudgetExhausted extends DecoderLimit {}
 
 export interface Decompressed { reader: Reader; size: number; cleanup: () => Promise<void> }
 
@@ -248,75 +336,102 @@ const IN_MEMORY_LIMIT = 32 << 20
 
 /** Stream-decompress `src` with budgets; small outputs stay in memory, large ones go to a temp file. */
 export async function decompress(src: Reader, codec: StreamCodec, budget: Budget, signal?: AbortSignal): Promise<Decompressed> {
+  if (signal && !budget.signal) budget.signal = signal
   if (codec === 'bzip2') return decompressBzip2(src, budget)
-  if (codec === 'xz') return decodeSync(src, 'xz', (input, sink) => decodeXz(input, (b) => sink.add(b), XZ_MAX_DICT), budget)
-  if (codec === 'lzma') return decodeSync(src, 'lzma', (input, sink) => decodeLzmaAlone(input, (b) => sink.add(b), XZ_MAX_DICT), budget)
+  if (codec === 'xz') return decodeGen(src, 'xz', (input, emit) => xzGen(input, emit, XZ_MAX_DICT), budget)
+  if (codec === 'lzma') return decodeGen(src, 'lzma', (input, emit) => lzmaAloneGen(input, emit, XZ_MAX_DICT), budget)
+  if (codec !== 'brotli' && src.size <= SMALL_NATIVE_INPUT) {
+    const small = await inflateSmall(src, codec, budget)
+    if (small) return small
+  }
   const z = codec === 'gzip' ? zlib.createGunzip() : codec === 'zlib' ? zlib.createInflate()
     : codec === 'deflate-raw' ? zlib.createInflateRaw() : zlib.createBrotliDecompress()
+  const sig = budget.signal
   async function* input(): AsyncGenerator<Buffer> {
     for (let p = 0; p < src.size; p += 1 << 20) {
-      if (signal?.aborted) throw new Error('scan aborted')
+      if (sig?.aborted) throw new ScanAborted()
       yield Buffer.from(await src.read(p, Math.min(1 << 20, src.size - p)))
     }
   }
   const inStream = Readable.from(input())
   inStream.on('error', (e) => z.destroy(e))
   inStream.pipe(z)
-  const chunks: Buffer[] = []
-  let total = 0
-  let tmpDir: string | null = null
-  let out: ReturnType<typeof createWriteStream> | null = null
-  const cleanup = async (): Promise<void> => { if (tmpDir) await rm(tmpDir, {recursive: true, force: true}) }
+  const sink = new Sink(src.size, budget)
   try {
     for await (const chunk of z as AsyncIterable<Buffer>) {
-      total += chunk.length
-      if (total > budget.remainingBytes) throw new BombError(`decompressed data exceeds the remaining budget of ${budget.remainingBytes} bytes`)
-      if (total > budget.ratioFloor && total > src.size * budget.maxRatio) {
-        throw new BombError(`expansion ratio above ${budget.maxRatio}:1 (${src.size} compressed bytes already produced ${total})`)
-      }
-      if (!out && total > IN_MEMORY_LIMIT) {
-        tmpDir = await mkdtemp(join(tmpdir(), 'daystrom-scan-'))
-        out = createWriteStream(join(tmpDir, 'member'))
-        for (const c of chunks) if (!out.write(c)) await new Promise<void>((res) => out!.once('drain', () => res()))
-        chunks.length = 0
-      }
-      if (out) { if (!out.write(chunk)) await new Promise<void>((res) => out!.once('drain', () => res())) } else chunks.push(chunk)
+      if (sig?.aborted) throw new ScanAborted()
+      await sink.add(chunk)
     }
   } catch (e) {
-    budget.remainingBytes -= total
     inStream.destroy(); z.destroy()
-    if (out) { out.destroy() }
-    await cleanup()
-    if (e instanceof BombError) throw e
+    await sink.abort()
+    if (e instanceof BombError || e instanceof DecoderLimit || e instanceof ScanAborted) throw e
     throw new ArchiveError(`${codec} data is corrupt: ${(e as Error).message}`)
   }
-  budget.remainingBytes -= total
-  if (out) {
-    out.end()
-    await finished(out)
-    const fr = await FileReader.open(join(tmpDir!, 'member'))
-    return {reader: fr, size: total, cleanup: async () => { await fr.close(); await cleanup() }}
+  return sink.finish()
+}
+
+/** Compressed inputs up to this size are inflated in one synchronous call (an archive of many small members). */
+const SMALL_NATIVE_INPUT = 1 << 20
+
+/**
+ * Inflate a small deflate/gzip/zlib input synchronously (a zlib stream per member costs far more than the
+ * data), its output capped at the in-memory limit; null when the output would be larger (the streaming
+ * path then takes over). The call's time is charged to the file's decoding budget.
+ */
+async function inflateSmall(src: Reader, codec: 'gzip' | 'zlib' | 'deflate-raw', budget: Budget): Promise<Decompressed | null> {
+  checkTime(budget)
+  if (budget.signal?.aborted) throw new ScanAborted()
+  const input = await src.read(0, src.size)
+  const maxOutputLength = Math.max(1, Math.min(IN_MEMORY_LIMIT, budget.remainingBytes + 1))
+  const t0 = performance.now()
+  let out: Buffer
+  try {
+    out = codec === 'deflate-raw' ? zlib.inflateRawSync(input, {maxOutputLength}) : codec === 'gzip' ? zlib.gunzipSync(input, {maxOutputLength})
+      : zlib.inflateSync(input, {maxOutputLength})
+  } catch (e) {
+    if ((e as {code?: string}).code === 'ERR_BUFFER_TOO_LARGE') return null
+    throw new ArchiveError(`${codec} data is corrupt: ${(e as Error).message}`)
+  } finally {
+    budget.decodeMs = (budget.decodeMs ?? 0) + (performance.now() - t0)
   }
-  return {reader: new BufferReader(Buffer.concat(chunks)), size: total, cleanup: async () => {}}
+  const sink = new Sink(src.size, budget)
+  try {
+    sink.addSync(out)
+  } catch (e) {
+    await sink.abort()
+    throw e
+  }
+  await pace(budget)
+  return sink.finish()
 }
 
 /**
- * Output sink for the synchronous decoders (bzip2, xz, lzma): every chunk is budget-checked (a bomb
- * aborts the decode by throwing) and output past IN_MEMORY_LIMIT is spilled synchronously to a temp
- * file, so memory stays bounded by the input cap plus ~33 MB.
+ * Output sink for every decoder: each chunk is budget-checked (per stream, cumulatively, and against
+ * the byte budget; a bomb aborts the decode by throwing) and output past IN_MEMORY_LIMIT is spilled
+ * to a temp file, so memory stays bounded by the input cap plus ~33 MB. `addSync` serves the
+ * synchronous decoders (called from inside a generator step), `add` the streaming ones.
  */
-class SyncSink {
+class Sink {
   private chunks: Buffer[] = []
   total = 0
   private tmpDir: string | null = null
   private fd: number | null = null
   constructor(private readonly srcSize: number, private readonly budget: Budget) {}
-  add(b: Buffer): void {
+  addSync(b: Buffer): void {
+    if (!b.length) return
     this.total += b.length
-    if (this.total > this.budget.remainingBytes) throw new BombError(`decompressed data exceeds the remaining budget of ${this.budget.remainingBytes} bytes`)
-    if (this.total > this.budget.ratioFloor && this.total > this.srcSize * this.budget.maxRatio) {
-      throw new BombError(`expansion ratio above ${this.budget.maxRatio}:1 (${this.srcSize} compressed bytes already produced ${this.total})`)
+    const bud = this.budget
+    if (this.total > bud.remainingBytes) {
+      const input = bud.inputSize ?? 0
+      const ratio = input > 0 ? ((bud.expanded ?? 0) + b.length) / input : Infinity
+      if (ratio > (bud.maxRatioLarge ?? bud.maxRatio)) throw new BombError(`decompressed data exceeds the remaining budget of ${bud.remainingBytes} bytes`)
+      throw new BudgetExhausted(`decompressed data beyond the remaining budget of ${bud.remainingBytes} bytes not analysed`)
     }
+    if (this.total > bud.ratioFloor && this.total > this.srcSize * bud.maxRatio) {
+      throw new BombError(`expansion ratio above ${bud.maxRatio}:1 (${this.srcSize} compressed bytes already produced ${this.total})`)
+    }
+    chargeExpansion(bud, b.length)
     if (this.fd !== null) { writeSync(this.fd, b); return }
     this.chunks.push(b)
     if (this.total > IN_MEMORY_LIMIT) {
@@ -325,6 +440,10 @@ class SyncSink {
       for (const c of this.chunks) writeSync(this.fd, c)
       this.chunks = []
     }
+  }
+  async add(b: Buffer): Promise<void> {
+    this.addSync(b)
+    await pace(this.budget)
   }
   async abort(): Promise<void> {
     this.budget.remainingBytes -= this.total
@@ -340,59 +459,167 @@ class SyncSink {
       const fr = await FileReader.open(join(dir, 'member'))
       return {reader: fr, size: this.total, cleanup: async () => { await fr.close(); await rm(dir, {recursive: true, force: true}) }}
     }
-    return {reader: new BufferReader(Buffer.concat(this.chunks)), size: this.total, cleanup: async () => {}}
+    return {reader: new BufferReader(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)), size: this.total, cleanup: async () => {}}
   }
 }
 
-/** Run a synchronous decoder over the (capped) in-memory input with a SyncSink. */
-async function decodeSync(src: Reader, name: string, run: (input: Buffer, sink: SyncSink) => void, budget: Budget): Promise<Decompressed> {
+/** Drive a decoder generator: charge each step's time to the budget and pace between steps. */
+async function drive<R>(g: Generator<void, R>, budget: Budget): Promise<R> {
+  for (;;) {
+    const t0 = performance.now()
+    const r = g.next()
+    budget.decodeMs = (budget.decodeMs ?? 0) + (performance.now() - t0)
+    if (r.done) return r.value
+    checkTime(budget)
+    await pace(budget)
+  }
+}
+
+export interface DecodeResult<R> { out: Decompressed; end: R }
+
+/** Run a generator decoder over the (capped) in-memory input with a Sink. */
+async function decodeGenEx<R>(src: Reader, name: string, make: (input: Buffer, emit: (b: Buffer) => void) => Generator<void, R>, budget: Budget): Promise<DecodeResult<R>> {
   if (src.size > SYNC_DECODER_MAX_INPUT) throw new DecoderLimit(`${name} stream larger than ${SYNC_DECODER_MAX_INPUT >> 20} MB is not decoded`)
+  checkTime(budget)
   const input = Buffer.from(await src.read(0, src.size))
-  const sink = new SyncSink(src.size, budget)
+  const sink = new Sink(src.size, budget)
+  let end: R
   try {
-    run(input, sink)
+    end = await drive(make(input, (b) => { sink.addSync(b) }), budget)
   } catch (e) {
     await sink.abort()
-    if (e instanceof BombError) throw e
+    if (e instanceof BombError || e instanceof DecoderLimit || e instanceof ScanAborted) throw e
     if (e instanceof XzUnsupported) throw new DecoderLimit(`decoder unavailable: ${e.message}`)
     throw new ArchiveError(`${name} data is corrupt: ${(e as Error).message ?? String(e)}`)
   }
-  return sink.finish()
+  return {out: await sink.finish(), end}
 }
 
-/** bzip2 via the pure-JS `seek-bzip` decoder (writeByte output collected in 1 MB blocks). */
-async function decompressBzip2(src: Reader, budget: Budget): Promise<Decompressed> {
-  return decodeSync(src, 'bzip2', (input, sink) => {
-    let cur = Buffer.allocUnsafe(1 << 20)
-    let pos = 0
-    Bunzip.decode(input, {
-      writeByte(b: number): void {
-        cur[pos++] = b
-        if (pos === cur.length) { sink.add(cur); cur = Buffer.allocUnsafe(1 << 20); pos = 0 }
-      },
-    }, true)
-    if (pos) sink.add(cur.subarray(0, pos))
+async function decodeGen(src: Reader, name: string, make: (input: Buffer, emit: (b: Buffer) => void) => Generator<void>, budget: Budget): Promise<Decompressed> {
+  return (await decodeGenEx(src, name, make, budget)).out
+}
+
+interface BzInput { pos: number; readByte(): number; read(buf: Buffer, off: number, len: number): number; seek(p: number): void; eof(): boolean }
+
+/** bzip2 through the pure-JS `seek-bzip` decoder, one block per generator step (multi-stream). */
+function* bzip2Gen(input: Buffer, emit: (b: Buffer) => void): Generator<void> {
+  const ins: BzInput = {
+    pos: 0,
+    readByte() { return this.pos < input.length ? input[this.pos++] : -1 },
+    read(buf, off, len) {
+      let n = 0
+      while (n < len && this.pos < input.length) buf[off + n++] = input[this.pos++]
+      return n === 0 && len > 0 ? -1 : n
+    },
+    seek(p) { this.pos = p },
+    eof() { return this.pos >= input.length },
+  }
+  let cur = Buffer.allocUnsafe(1 << 20)
+  let at = 0
+  const out = {
+    writeByte(b: number): void {
+      cur[at++] = b
+      if (at === cur.length) { emit(cur); cur = Buffer.allocUnsafe(1 << 20); at = 0 }
+    },
+  }
+  const bz = new Bunzip(ins, out)
+  for (;;) {
+    if (ins.eof()) break
+    if (bz._init_block()) {
+      bz._read_bunzip()
+      yield
+    } else {
+      const crc = bz.reader.read(32) >>> 0
+      if (crc !== bz.streamCRC) throw new Error(`Bad stream CRC (got ${bz.streamCRC.toString(16)} expected ${crc.toString(16)})`)
+      if (ins.eof()) break
+      bz._start_bunzip(ins, out)
+    }
+  }
+  if (at) emit(cur.subarray(0, at))
+}
+
+/** bzip2 (stream, zip method 12, 7z coder 04 02 02). */
+export async function decompressBzip2(src: Reader, budget: Budget): Promise<Decompressed> {
+  return decodeGen(src, 'bzip2', bzip2Gen, budget)
+}
+
+export interface LzmaDecompressed extends Decompressed {
+  /** Bytes decoded past the declared size (the directory entry understated it). */
+  extra: number
+}
+
+/** LZMA member of a zip (method 14): u16 version, u16 props size, props (5 bytes), LZMA data; `eos` = flag bit 1. */
+export async function decompressZipLzma(src: Reader, size: number, eos: boolean, budget: Budget): Promise<LzmaDecompressed> {
+  const r = await decodeGenEx(src, 'zip lzma', (input, emit) => {
+    if (input.length < 9) throw new XzError('zip lzma header truncated')
+    const propsSize = input.readUInt16LE(2)
+    if (propsSize !== 5) throw new XzError('zip lzma properties are not 5 bytes')
+    return lzmaRawGen(input.subarray(9), input.subarray(4, 9), eos ? null : size, emit, XZ_MAX_DICT, true)
   }, budget)
+  return {...r.out, extra: r.end.extra}
 }
 
-/** LZMA member of a zip (method 14): u16 version, u16 props size, props (5 bytes), LZMA data. */
-function decodeZipLzma(input: Buffer, emit: (b: Buffer) => void, size: number, eos: boolean): void {
-  if (input.length < 9) throw new XzError('zip lzma header truncated')
-  const propsSize = input.readUInt16LE(2)
-  if (propsSize !== 5) throw new XzError('zip lzma properties are not 5 bytes')
-  const alone = Buffer.alloc(13 + input.length - 9)
-  input.copy(alone, 0, 4, 9)
-  if (eos) alone.fill(0xff, 5, 13)
-  else { alone.writeUInt32LE(size % 0x100000000, 5); alone.writeUInt32LE(Math.floor(size / 0x100000000), 9) }
-  input.copy(alone, 13, 9)
-  decodeLzmaAlone(alone, emit, XZ_MAX_DICT)
+/** Raw LZMA stream (7z coder 03 01 01) with 5 property bytes and the folder's declared unpack size. */
+export async function decompressLzmaRaw(src: Reader, props: Buffer, size: number, budget: Budget): Promise<LzmaDecompressed> {
+  const r = await decodeGenEx(src, 'lzma', (input, emit) => lzmaRawGen(input, props, size, emit, XZ_MAX_DICT, true), budget)
+  return {...r.out, extra: r.end.extra}
 }
 
-/** Decode a zip member stored with method 14 (LZMA); `eos` = general-purpose flag bit 1. */
-export async function decompressZipLzma(src: Reader, size: number, eos: boolean, budget: Budget): Promise<Decompressed> {
-  return decodeSync(src, 'zip lzma', (input, sink) => decodeZipLzma(input, (b) => sink.add(b), size, eos), budget)
+/** Raw LZMA2 stream (7z coder 21) with its dictionary property byte. */
+export async function decompressLzma2Raw(src: Reader, dictProp: number, budget: Budget): Promise<Decompressed> {
+  return decodeGen(src, 'lzma2', (input, emit) => lzma2RawGen(input, dictProp, emit, XZ_MAX_DICT), budget)
+}
+
+/**
+ * A small block cache over an archive's reader: directory walks and members read in offset order turn
+ * hundreds of thousands of tiny reads (local headers, names, member data) into few 64 KB reads. Reads
+ * larger than a block go straight to the parent.
+ */
+export class BlockCacheReader implements Reader {
+  private readonly blocks = new Map<number, Buffer>()
+  constructor(private readonly parent: Reader, private readonly blockSize = 64 << 10, private readonly maxBlocks = 16) {}
+  get size(): number { return this.parent.size }
+  private async block(i: number): Promise<Buffer> {
+    const hit = this.blocks.get(i)
+    if (hit) { this.blocks.delete(i); this.blocks.set(i, hit); return hit }
+    const b = await this.parent.read(i * this.blockSize, this.blockSize)
+    if (this.blocks.size >= this.maxBlocks) this.blocks.delete(this.blocks.keys().next().value as number)
+    this.blocks.set(i, b)
+    return b
+  }
+  async read(pos: number, len: number): Promise<Buffer> {
+    const n = Math.min(len, this.size - pos)
+    if (n <= 0) return EMPTY
+    if (n > this.blockSize) return this.parent.read(pos, n)
+    const first = Math.floor(pos / this.blockSize)
+    const last = Math.floor((pos + n - 1) / this.blockSize)
+    const off = pos - first * this.blockSize
+    if (first === last) return (await this.block(first)).subarray(off, off + n)
+    return Buffer.concat([(await this.block(first)).subarray(off), (await this.block(last)).subarray(0, pos + n - last * this.blockSize)])
+  }
 }
 
 export function zipMemberReader(parent: Reader, e: ZipEntry): Reader {
   return new SliceReader(parent, e.dataOffset, e.compSize)
+}
+
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    t[n] = c
+  }
+  return t
+})()
+
+/** CRC-32 (zip, 7z) of a reader's bytes, read in 1 MB chunks with pacing. */
+export async function crc32Of(r: Reader, budget?: Budget): Promise<number> {
+  let c = -1
+  for (let p = 0; p < r.size; p += 1 << 20) {
+    const b = await r.read(p, Math.min(1 << 20, r.size - p))
+    for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8)
+    if (budget) await pace(budget)
+  }
+  return (c ^ -1) >>> 0
 }

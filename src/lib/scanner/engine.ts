@@ -5,14 +5,17 @@
 import {basename, dirname, extname, isAbsolute, relative, resolve} from 'node:path'
 import {realpath} from 'node:fs/promises'
 import type {ThreatCategory} from '../airs/enums.js'
-import {ArchiveError, BombError, type Budget, decompress, decompressZipLzma, DecoderLimit, isTarHeader, iterTar, linkEscapes, readZipDirectory, slipReason,
-  type StreamCodec, type TarEntry, type ZipEntry, zipMemberReader} from './archive.js'
-import {analyzeGguf, analyzeKerasConfig, checkTemplate, findH5ModelConfig, liteRtOps, looksOnnx, looksSafetensors, onnxInfo,
-  readNpyHeader, type RawIssue, TF_EXEC_OPS, TF_READ_OPS, tfOps, validateSafetensors} from './formats.js'
-import {Cursor, type Reader, SliceReader, Truncated} from './io.js'
+import {ArchiveError, BlockCacheReader, BombError, type Budget, crc32Of, type Decompressed, decompress, decompressBzip2, decompressZipLzma, DecoderLimit, isTarHeader,
+  iterTar, linkEscapes, pace, readZipDirectory, slipReason, type StreamCodec, type TarEntry, TimeBudgetError, type ZipEntry, zipMemberReader} from './archive.js'
+import {analyzeGguf, analyzeKerasConfig, extractJsonObjects, findH5ModelConfig, GGUF_TEMPLATE_MAX, HOSTILE_BYTES, isMatlab73Header,
+  isOnnxModel, liteRtOps, looksOnnx, looksSafetensors, NPY_NUMPY_MAX_HEADER, onnxInfo, parseJoblibZf, readNpyHeader, type RawIssue, sniffDataFormat,
+  TF_EXEC_OPS, TF_READ_OPS, tfOps, validateSafetensors, type ZfHeader} from './formats.js'
+import {BufferReader, Cursor, type Reader, ScanAborted, SliceReader, Truncated} from './io.js'
 import {findHdf5Superblock, Hdf5Error, readHdf5RootAttributes} from './hdf5.js'
-import {analyzePickleStream, dtypeItemSize, type PickleResult} from './pickle.js'
+import {analyzePickleStream, type PickleResult} from './pickle.js'
 import {classifyGlobal} from './policy.js'
+import {decode7zFolder, read7zDirectory, SEVENZIP_SIG, type SevenZipEntry} from './sevenzip.js'
+import {ONNX_OP_NOTES, TFLITE_KNOWN_CUSTOM_OPS} from './vendor-ops.js'
 
 export interface Finding {
   threat: ThreatCategory | null
@@ -30,11 +33,20 @@ export type Outcome =
   | {status: 'error'; message: string}
 
 export const LIMITS = {
-  maxDepth: 6,
+  /** Nesting of archives, compressed streams and embedded pickles; content deeper than this is an issue. */
+  maxDepth: 10,
   maxEntries: 100_000,
+  /** Bytes decompression may produce for one top-level file (beyond at a low ratio: not analysed, noted). */
   maxExpandedBytes: 8 * 1024 ** 3,
+  /** Expansion ratio, per stream and for the whole file, once 64 MB were produced. */
   maxRatio: 200,
   ratioFloor: 64 << 20,
+  /** Expansion ratio for the whole file once 1 GB was produced. */
+  maxRatioLarge: 20,
+  largeFloor: 1 << 30,
+  /** Decoding time per file (pure-JS decoders, small synchronous inflates): 15 s plus 1 s per 20 MB of input. */
+  decodeMsBase: 15_000,
+  decodeMsPerMB: 50,
   maxJsonBytes: 64 << 20,
 }
 
@@ -44,8 +56,12 @@ export interface FileCtx {
   /** Parts that could not be analysed (first 50 kept; incompleteTotal counts all). */
   incomplete: string[]
   incompleteTotal: number
-  /** Decompression bombs found so far: after the first, nothing else in the file is decompressed. */
+  /** Decompression bombs (or an exhausted time budget) so far: after the first, nothing else in the file is decompressed. */
   bombs: number
+  /** Why decompression stopped for the rest of the file (set with the first bomb / exhausted budget). */
+  stopReason?: string
+  /** Parts not analysed because they nest deeper than LIMITS.maxDepth (reported once as an issue). */
+  tooDeep: number
   notes: string[]
   budget: Budget
   entries: number
@@ -57,8 +73,9 @@ export interface FileCtx {
 
 export function newFileCtx(absPath: string, rootDir: string, signal?: AbortSignal): FileCtx {
   return {
-    findings: [], formats: [], incomplete: [], incompleteTotal: 0, bombs: 0, notes: [], entries: 0, absPath, rootDir, signal,
-    budget: {remainingBytes: LIMITS.maxExpandedBytes, maxRatio: LIMITS.maxRatio, ratioFloor: LIMITS.ratioFloor},
+    findings: [], formats: [], incomplete: [], incompleteTotal: 0, bombs: 0, tooDeep: 0, notes: [], entries: 0, absPath, rootDir, signal,
+    budget: {remainingBytes: LIMITS.maxExpandedBytes, maxRatio: LIMITS.maxRatio, ratioFloor: LIMITS.ratioFloor, maxRatioLarge: LIMITS.maxRatioLarge,
+      largeFloor: LIMITS.largeFloor, expanded: 0, decodeMs: 0, signal},
   }
 }
 
@@ -66,11 +83,58 @@ interface AOpts { family?: Family; addFormat?: boolean; storage?: boolean; topLe
 
 const PICKLE_EXT = new Set(['.pkl', '.pickle', '.joblib', '.dill', '.pt', '.pth', '.ckpt', '.p', '.sav', '.pck', '.pcl'])
 const PROTO01_START = new Set([0x28, 0x63, 0x5d, 0x7d, 0x29, 0x4e, 0x49, 0x4b, 0x4a, 0x53, 0x56, 0x58, 0x55, 0x69, 0x46, 0x4c, 0x47, 0x54])
+/**
+ * Opcodes a pickle program can start with (everything that does not need an existing stack, mark or memo
+ * entry). A file of another format whose first byte is one of these can also be a pickle that pickle.load
+ * runs (a tar whose first member name is a pickle, a GGUF whose header bytes continue a BINFLOAT, ...).
+ */
+const PICKLE_START = new Set([...Buffer.from('()]}NIJKLMFGSTUVXBCc', 'latin1'), 0x8f, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x96, 0x80, 0x95])
 const TORCH_LEGACY_MAGIC = Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19])
 
 export function addIncomplete(fx: FileCtx, msg: string): void {
   fx.incompleteTotal++
   if (fx.incomplete.length < 50) fx.incomplete.push(msg)
+}
+
+/**
+ * Content nested deeper than LIMITS.maxDepth is not analysed. Nothing legitimate nests archives that
+ * deep, and a payload hidden below the limit must not pass as merely "partially scanned": the first
+ * such part makes one issue for the file, every part is listed as not analysed.
+ */
+function tooDeep(fx: FileCtx, src: string): void {
+  addIncomplete(fx, `${src}: nesting deeper than ${LIMITS.maxDepth} levels not followed`)
+  if (fx.tooDeep++ === 0) {
+    fx.findings.push({threat: null, source: src, module: 'archive', operator: 'nesting_depth',
+      description: `content nested more than ${LIMITS.maxDepth} levels deep (archives, compressed streams, embedded pickles) was not analysed; ` +
+        'nothing legitimate nests this deep, and a payload below the limit would be missed'})
+  }
+}
+
+/**
+ * Formats identified by their magic can still be read by pickle.load when their first bytes are a pickle
+ * program: run a tentative pickle parse over them and report a polyglot when it finds anything.
+ */
+async function pickleSideCheck(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts, b0: number): Promise<void> {
+  if (o.storage || !PICKLE_START.has(b0)) return
+  const before = fx.findings.length
+  await scanPickle(r, src, name, depth, fx, {...o, addFormat: false}, undefined, false)
+  if (fx.findings.length > before) {
+    fx.findings.push({threat: null, source: src, module: 'pickle', operator: 'polyglot',
+      description: 'file is also a pickle that pickle.load would run (polyglot): different loaders read different contents'})
+  }
+}
+
+/** Record a decompression failure: bombs and exhausted budgets become findings (and stop further decompression). */
+function decodeFailure(e: unknown, fx: FileCtx, src: string, module: string): {handled: true} | {handled: false; message: string; limit: boolean} {
+  if (e instanceof ScanAborted || fx.signal?.aborted) throw e
+  if (e instanceof BombError) {
+    fx.bombs++
+    fx.stopReason ??= e instanceof TimeBudgetError ? 'the decoding time budget of this file was exhausted' : 'a decompression bomb was already found in this file'
+    const what = e instanceof TimeBudgetError ? 'resource exhaustion: decompression stopped' : 'decompression bomb not followed'
+    fx.findings.push({threat: null, source: src, module, operator: 'decompression', description: `${what}: ${e.message}`})
+    return {handled: true}
+  }
+  return {handled: false, message: (e as Error).message || String(e), limit: e instanceof DecoderLimit}
 }
 
 function addFormat(fx: FileCtx, f: string, on = true): void {
@@ -94,7 +158,7 @@ function lowerExt(name: string): string { return extname(name).toLowerCase() }
 
 /** Analyse a member/nested stream and record what could not be scanned. */
 async function analyzeChild(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<void> {
-  if (depth > LIMITS.maxDepth) { addIncomplete(fx, `${src}: nesting deeper than ${LIMITS.maxDepth} levels not followed`); return }
+  if (depth > LIMITS.maxDepth) { tooDeep(fx, src); return }
   let out: Outcome
   try {
     out = await analyze(r, src, name, depth, fx, o)
@@ -115,9 +179,17 @@ function errorOutcome(e: unknown, src: string, fx: FileCtx): Outcome {
   return {status: 'error', message: (e as Error).message || String(e)}
 }
 
+const H5_EXTS = new Set(['.h5', '.hdf5', '.he5', '.hdf', '.mat', '.nc', '.nc4', '.cdf'])
+
 export async function analyze(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts = {}): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
   if (r.size === 0) return {status: 'skipped', reason: 'empty file', notModel: true}
+  const bud = fx.budget
+  if ((o.topLevel || depth === 0) && !bud.inputSize) {
+    // the file the attacker ships: cumulative expansion and decoding time are measured against it
+    bud.inputSize = r.size
+    bud.maxDecodeMs = LIMITS.decodeMsBase + (r.size / (1 << 20)) * LIMITS.decodeMsPerMB
+  }
   const head = Buffer.from(await r.read(0, Math.min(r.size, 1024)))
   const ext = lowerExt(name)
   const base = basename(name).toLowerCase()
@@ -139,22 +211,51 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
     addFormat(fx, 'lz4', fmtOn)
     return {status: 'skipped', reason: 'decoder unavailable: lz4'}
   }
-  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]))) {
-    addFormat(fx, '7_zip', fmtOn)
-    return {status: 'skipped', reason: 'decoder unavailable: 7z'}
-  }
+  if (head.length >= 6 && head.subarray(0, 6).equals(SEVENZIP_SIG)) return scan7z(r, src, depth, fx, o)
   if (b0 === 0x5d && b1 === 0 && head[2] === 0 && (ext === '.lzma' || ext === '.xz' || ext === '.joblib')) {
     return scanCompressed(r, src, name, depth, fx, o, 'lzma', 'lzma')
   }
-  if (isTarHeader(head.length >= 512 ? head.subarray(0, 512) : Buffer.alloc(0))) return scanTar(r, src, name, depth, fx, o)
+  const zf = parseJoblibZf(head)
+  if (zf) return scanJoblibZf(r, src, name, depth, fx, o, zf)
+  if (isTarHeader(head.length >= 512 ? head.subarray(0, 512) : Buffer.alloc(0))) {
+    const out = await scanTar(r, src, name, depth, fx, o)
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    return out
+  }
 
   // ---- pure-data / model formats with magic
   if (head.length >= 6 && head.subarray(0, 6).toString('latin1') === '\x93NUMPY') return scanNpy(r, src, name, depth, fx, o)
-  if (head.length >= 8 && head.subarray(0, 4).toString('latin1') === 'GGUF') return scanGguf(r, src, fx, fmtOn)
-  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) return scanH5(r, src, fx, fmtOn)
-  // an HDF5 file with a user block: the superblock sits at 512, 1024, 2048, ... (h5py/Keras open it there)
-  if ((ext === '.h5' || ext === '.hdf5' || ext === '.he5') && r.size >= 520 && (await findHdf5Superblock(r)) > 0) return scanH5(r, src, fx, fmtOn)
-  if (head.length >= 8 && head.subarray(4, 8).toString('latin1') === 'TFL3') return scanLiteRt(r, src, fx, fmtOn)
+  if (head.length >= 8 && head.subarray(0, 4).toString('latin1') === 'GGUF') {
+    const out = await scanGguf(r, src, fx, fmtOn)
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    return out
+  }
+  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) return scanH5(r, src, fx, fmtOn, head)
+  const data = sniffDataFormat(head)
+  if (data) {
+    // netCDF's "CDF" begins a valid pickle (SHORT_BINBYTES): data, unless pickle.load finds a program in it
+    const before = fx.findings.length
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    if (fx.findings.length > before) return {status: 'scanned'}
+    return {status: 'skipped', reason: data.reason, notModel: true}
+  }
+  // an HDF5 file with a user block: the superblock sits at 512, 1024, 2048, ... (h5py/Keras open it there;
+  // MATLAB v7.3 files are built this way)
+  if ((H5_EXTS.has(ext) || isMatlab73Header(head)) && r.size >= 520 && (await findHdf5Superblock(r)) > 0) {
+    const out = await scanH5(r, src, fx, fmtOn, head)
+    // the user block is free-form: if it also reads as a protocol 0/1 pickle, pickle.load would run it
+    if (PROTO01_START.has(b0) && !o.storage) {
+      const before = fx.findings.length
+      const pk = await scanPickle(r, src, name, depth, fx, {...o, addFormat: false}, undefined, false)
+      if (fx.findings.length > before && pk.status !== 'skipped') return {status: 'scanned'}
+    }
+    return out
+  }
+  if (head.length >= 8 && head.subarray(4, 8).toString('latin1') === 'TFL3') {
+    const out = await scanLiteRt(r, src, fx, fmtOn)
+    await pickleSideCheck(r, src, name, depth, fx, o, b0)
+    return out
+  }
   if (b0 === 0x80 && b1 >= 2 && b1 <= 5) {
     const legacy = head.length >= TORCH_LEGACY_MAGIC.length && head.subarray(0, TORCH_LEGACY_MAGIC.length).equals(TORCH_LEGACY_MAGIC)
     const out = await scanPickle(r, src, name, depth, fx, {...o, family: legacy ? 'pytorch' : o.family}, legacy ? 'pytorch_v0_1_10' : undefined, true)
@@ -164,7 +265,7 @@ export async function analyze(r: Reader, src: string, name: string, depth: numbe
   if (b0 === 0x78 && (b0 * 256 + b1) % 31 === 0 && [0x01, 0x5e, 0x9c, 0xda].includes(b1)) {
     return scanCompressed(r, src, name, depth, fx, o, 'zlib', 'zlib')
   }
-  if (looksSafetensors(head, r.size)) return scanSafetensors(r, src, fx, fmtOn)
+  if (looksSafetensors(head, r.size) || (ext === '.safetensors' && head.length >= 9 && head[8] === 0x7b)) return scanSafetensors(r, src, fx, fmtOn)
   if (ext === '.onnx' || (looksOnnx(head) && !o.storage)) {
     const out = await scanOnnx(r, src, fx, fmtOn, ext === '.onnx')
     if (out) return out
@@ -228,11 +329,15 @@ async function scanPickle(r: Reader, src: string, name: string, depth: number, f
  * zipfile (is_zipfile looks anywhere) would open it as an archive, so its members are scanned too.
  */
 async function scanPolyglotZip(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<void> {
-  if (r.size < 22 || depth >= LIMITS.maxDepth) return
+  if (r.size < 22) return
   const tailLen = Math.min(r.size, 65557)
   const tail = await r.read(r.size - tailLen, tailLen)
   if (tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) < 0) return
-  try { await readZipDirectory(r, 16) } catch { return }
+  try { await readZipDirectory(r, LIMITS.maxEntries - fx.entries, fx.budget) } catch (e) {
+    if (e instanceof ScanAborted) throw e
+    return
+  }
+  if (depth >= LIMITS.maxDepth) { tooDeep(fx, `${src} (zip side of a pickle/zip polyglot)`); return }
   fx.notes.push(`${src}: also a valid zip archive (polyglot); its members were scanned too`)
   fx.findings.push({threat: null, source: src, module: 'zip', operator: 'polyglot',
     description: 'file is both a pickle and a zip archive (polyglot): different loaders read different contents'})
@@ -240,28 +345,26 @@ async function scanPolyglotZip(r: Reader, src: string, name: string, depth: numb
 }
 
 async function scanCompressed(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts, codec: StreamCodec, format: string): Promise<Outcome> {
-  if (depth >= LIMITS.maxDepth) return {status: 'skipped', reason: `nesting deeper than ${LIMITS.maxDepth} levels not followed`}
+  if (depth >= LIMITS.maxDepth) {
+    addFormat(fx, format, o.addFormat !== false)
+    tooDeep(fx, src)
+    return {status: 'scanned'}
+  }
   if (fx.bombs > 0) {
     addFormat(fx, format, o.addFormat !== false)
-    return {status: 'skipped', reason: 'not decompressed: a decompression bomb was already found in this file'}
+    return {status: 'skipped', reason: `not decompressed: ${fx.stopReason ?? 'a decompression bomb was already found in this file'}`}
   }
   let d
   try {
     d = await decompress(r, codec, fx.budget, fx.signal)
   } catch (e) {
-    if (e instanceof BombError) {
-      fx.bombs++
-      addFormat(fx, format, o.addFormat !== false)
-      fx.findings.push({threat: null, source: src, module: format, operator: 'decompression', description: `decompression bomb not followed: ${e.message}`})
-      return {status: 'scanned'}
-    }
-    if (e instanceof DecoderLimit) {
-      addFormat(fx, format, o.addFormat !== false)
-      return {status: 'skipped', reason: e.message}
-    }
+    addFormat(fx, format, o.addFormat !== false)
+    const f = decodeFailure(e, fx, src, format)
+    if (f.handled) return {status: 'scanned'}
+    if (f.limit) return {status: 'skipped', reason: f.message}
     if (e instanceof ArchiveError) {
       if (codec === 'zlib' && !o.topLevel) return {status: 'skipped', reason: 'not a model file', notModel: true}
-      return {status: 'error', message: e.message}
+      return {status: 'error', message: f.message}
     }
     throw e
   }
@@ -279,12 +382,46 @@ async function scanCompressed(r: Reader, src: string, name: string, depth: numbe
   }
 }
 
-async function scanZip(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
+const ZIP_METHOD_NAMES: Record<number, string> = {9: 'deflate64', 12: 'bzip2', 14: 'lzma', 93: 'zstd', 95: 'xz', 98: 'ppmd', 99: 'AES'}
+
+/**
+ * Open a zip member's data: stored members are slices of the archive (covering the longer of the two
+ * declared sizes when they disagree), compressed ones are decoded within the budget *whatever size the
+ * directory declares* (a lie cannot make the scanner skip a member). Returns null when the member could
+ * not be opened (already recorded as a finding or a part not analysed).
+ */
+async function openZipMember(r: Reader, e: ZipEntry, msrc: string, fx: FileCtx, quietFailure: boolean): Promise<{reader: Reader; cleanup: (() => Promise<void>) | null; actual: number} | null> {
+  if (e.method === 0) {
+    const len = Math.min(Math.max(e.compSize, e.size), r.size - e.dataOffset)
+    return {reader: new SliceReader(r, e.dataOffset, len), cleanup: null, actual: Math.min(e.compSize, r.size - e.dataOffset)}
+  }
+  if (e.method === 8 || e.method === 12 || e.method === 14 || e.method === 95) {
+    if (fx.bombs > 0) { addIncomplete(fx, `${msrc}: not decompressed (${fx.stopReason ?? 'a decompression bomb was already found in this file'})`); return null }
+    try {
+      const src = zipMemberReader(r, e)
+      let d: Decompressed & {extra?: number}
+      if (e.method === 14) d = await decompressZipLzma(src, e.size, (e.flags & 2) !== 0, fx.budget)
+      else if (e.method === 12) d = await decompressBzip2(src, fx.budget)
+      else d = await decompress(src, e.method === 95 ? 'xz' : 'deflate-raw', fx.budget, fx.signal)
+      return {reader: d.reader, cleanup: d.cleanup, actual: d.size}
+    } catch (err) {
+      const f = decodeFailure(err, fx, msrc, 'zip')
+      if (!f.handled && !quietFailure) addIncomplete(fx, `${msrc}: ${f.message}`)
+      return null
+    }
+  }
+  addIncomplete(fx, `${msrc}: decoder unavailable: zip method ${e.method}${ZIP_METHOD_NAMES[e.method] ? ` (${ZIP_METHOD_NAMES[e.method]})` : ''}`)
+  return null
+}
+
+async function scanZip(rIn: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
+  const r = rIn instanceof BufferReader ? rIn : new BlockCacheReader(rIn)
   let listing
   try {
-    listing = await readZipDirectory(r, LIMITS.maxEntries - fx.entries)
+    listing = await readZipDirectory(r, LIMITS.maxEntries - fx.entries, fx.budget)
   } catch (e) {
+    if (e instanceof ScanAborted) throw e
     if (e instanceof BombError) {
       addFormat(fx, 'zip', fmtOn)
       fx.findings.push({threat: null, source: src, module: 'zip', operator: 'entries', description: `zip bomb not followed: ${e.message}`})
@@ -308,6 +445,19 @@ async function scanZip(r: Reader, src: string, name: string, depth: number, fx: 
   const childFormats = fmt === 'zip' || fmt === 'nemo' ? fmtOn : false
 
   for (const p of listing.problems) fx.notes.push(`${src}: ${p}`)
+  // Python's zipfile lists every central-directory entry whatever the end record says; a reader (or a
+  // scanner) that trusts the record's count or directory size misses the rest
+  const found = entries.length
+  const declared = listing.declaredCount
+  // a 16-bit count that an old writer wrapped or saturated (more than 65535 entries without a ZIP64 record)
+  const wrapped = found > 0xffff && (found % 0x10000 === declared % 0x10000 || declared === 0xffff)
+  if ((found > declared && !wrapped) || listing.beyondDeclaredSize > 0) {
+    fx.findings.push({threat: null, source: src, module: 'zip', operator: 'entry_count_mismatch',
+      description: `zip end record declares ${declared} entries but the central directory holds ${found}` +
+        `${listing.beyondDeclaredSize ? ` (${listing.beyondDeclaredSize} of them past the directory size it declares)` : ''}: ` +
+        `readers that trust the end record miss entries that Python's zipfile loads; all ${found} were scanned`})
+  } else if (found !== declared) fx.notes.push(`${src}: end record declares ${declared} entries, central directory holds ${found}`)
+
   const headerProblems: string[] = []
   const seenNames = new Map<string, number>()
   const seenData = new Map<number, string>()
@@ -339,59 +489,63 @@ async function scanZip(r: Reader, src: string, name: string, depth: number, fx: 
   }
 
   for (const e of entries) {
-    if (fx.signal?.aborted) throw new Error('scan aborted')
+    await pace(fx.budget)
     if (e.name.endsWith('/') || e.dataOffset < 0) continue
     const msrc = `${src}:${e.name}`
-    if (e.flags & 1) { addIncomplete(fx, `${msrc}: encrypted member not scanned`); continue }
-    const storage = (family === 'pytorch' || family === 'torchscript') && /(^|\/)data\/[^/]+$/.test(e.name)
-    let mr: Reader
-    let cleanup: (() => Promise<void>) | null = null
-    if (e.method === 0) {
-      mr = zipMemberReader(r, e)
-    } else if (e.method === 8 || e.method === 12 || e.method === 14 || e.method === 95) {
-      if (e.size > fx.budget.remainingBytes) {
-        fx.findings.push({threat: null, source: msrc, module: 'zip', operator: 'decompression',
-          description: `zip member declares ${e.size} bytes, beyond the remaining expansion budget; not followed`})
-        continue
-      }
-      if (fx.bombs > 0) { addIncomplete(fx, `${msrc}: not decompressed (a decompression bomb was already found in this file)`); continue }
-      try {
-        const d = e.method === 14 ? await decompressZipLzma(zipMemberReader(r, e), e.size, (e.flags & 2) !== 0, fx.budget)
-          : await decompress(zipMemberReader(r, e), e.method === 12 ? 'bzip2' : e.method === 95 ? 'xz' : 'deflate-raw', fx.budget, fx.signal)
-        mr = d.reader; cleanup = d.cleanup
-      } catch (err) {
-        if (err instanceof BombError) {
-          fx.bombs++
-          fx.findings.push({threat: null, source: msrc, module: 'zip', operator: 'decompression', description: `zip bomb member not followed: ${err.message}`})
-        } else addIncomplete(fx, `${msrc}: ${(err as Error).message}`)
-        continue
-      }
-    } else {
-      const names: Record<number, string> = {9: 'deflate64', 12: 'bzip2', 14: 'lzma', 93: 'zstd', 95: 'xz', 98: 'ppmd'}
-      addIncomplete(fx, `${msrc}: decoder unavailable: zip method ${e.method}${names[e.method] ? ` (${names[e.method]})` : ''}`)
+    const encrypted = (e.flags & 1) !== 0
+    if (encrypted && e.aes) { addIncomplete(fx, `${msrc}: encrypted member (AES) not scanned`); continue }
+    if (encrypted && e.method === 0 && e.compSize !== e.size && (await crc32Of(new SliceReader(r, e.dataOffset, e.size), fx.budget)) !== e.crc) {
+      // traditional PKWARE encryption: a 12-byte header before the data (so the sizes differ) and bytes
+      // that do not match the CRC of the plaintext
+      addIncomplete(fx, `${msrc}: encrypted member not scanned`)
       continue
+    }
+    const storage = (family === 'pytorch' || family === 'torchscript') && /(^|\/)data\/[^/]+$/.test(e.name)
+    const opened = await openZipMember(r, e, msrc, fx, encrypted)
+    if (!opened) {
+      if (encrypted) addIncomplete(fx, `${msrc}: encrypted member not scanned`)
+      continue
+    }
+    if (encrypted) {
+      // the flag says encrypted, the data is in clear: readers that ignore the flag load it, scanners that honour it skip it
+      fx.findings.push({threat: null, source: msrc, module: 'zip', operator: 'encryption_flag',
+        description: `zip entry ${JSON.stringify(e.name)} has the encryption flag set but its data is not encrypted (a scanner-evasion technique); it was scanned`})
+    }
+    if (e.method !== 0 && opened.actual !== e.size) {
+      fx.findings.push({threat: null, source: msrc, module: 'zip', operator: 'size_mismatch',
+        description: `central directory declares ${e.size} uncompressed bytes for ${JSON.stringify(e.name)} but its data expands to ${opened.actual}: ` +
+          'readers that trust the declared size see a different member; the real data was scanned'})
+    } else if (e.method === 0 && e.compSize !== e.size) {
+      fx.findings.push({threat: null, source: msrc, module: 'zip', operator: 'size_mismatch',
+        description: `stored zip entry ${JSON.stringify(e.name)} declares ${e.compSize} stored but ${e.size} uncompressed bytes: readers disagree on its content; ` +
+          `the longer reading (${Math.max(e.compSize, e.size)} bytes) was scanned`})
     }
     try {
       if (isKeras && e.name === 'config.json') {
-        await scanKerasJson(mr, msrc, fx)
+        await scanKerasJson(opened.reader, msrc, fx)
       } else if (family === 'torchscript' && /(^|\/)code\/.*\.py$/.test(e.name)) {
-        await scanTorchScriptCode(mr, msrc, fx)
+        await scanTorchScriptCode(opened.reader, msrc, fx)
       } else {
-        await analyzeChild(mr, msrc, e.name, depth + 1, fx, {family, addFormat: childFormats, storage})
+        await analyzeChild(opened.reader, msrc, e.name, depth + 1, fx, {family, addFormat: childFormats, storage})
       }
     } finally {
-      if (cleanup) await cleanup()
+      if (opened.cleanup) await opened.cleanup()
     }
   }
   return {status: 'scanned'}
 }
 
-async function scanTar(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
+async function scanTar(rIn: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
+  const r = rIn instanceof BufferReader ? rIn : new BlockCacheReader(rIn)
   const entries: TarEntry[] = []
   try {
-    for await (const e of iterTar(r, LIMITS.maxEntries - fx.entries)) entries.push(e)
+    for await (const e of iterTar(r, LIMITS.maxEntries - fx.entries)) {
+      entries.push(e)
+      if (entries.length % 1024 === 0) await pace(fx.budget)
+    }
   } catch (e) {
+    if (e instanceof ScanAborted || fx.signal?.aborted) throw e
     if (e instanceof BombError) {
       addFormat(fx, 'tar', fmtOn)
       fx.findings.push({threat: null, source: src, module: 'tar', operator: 'entries', description: `tar bomb not followed: ${e.message}`})
@@ -407,6 +561,7 @@ async function scanTar(r: Reader, src: string, name: string, depth: number, fx: 
   addFormat(fx, legacyTorch ? 'pytorch_v0_1_1' : 'tar', fmtOn)
   const family: Family | undefined = legacyTorch ? 'pytorch' : o.family
   for (const e of entries) {
+    await pace(fx.budget)
     const msrc = `${src}:${e.name}`
     const slip = slipReason(e.name)
     if (slip) {
@@ -432,43 +587,171 @@ async function scanTar(r: Reader, src: string, name: string, depth: number, fx: 
   return {status: 'scanned'}
 }
 
+/**
+ * 7z: the directory (plain or encoded header) is read within the file's budgets, each folder whose
+ * coder is Copy/LZMA/LZMA2/Deflate/BZip2 is decoded once and its files are analysed as slices of it.
+ * Folders with other coders (BCJ/Delta filter chains, PPMd, AES, ...) are named in the parts not
+ * analysed; an archive with nothing decodable is SKIPPED with that reason.
+ */
+async function scan7z(r: Reader, src: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
+  const fmtOn = o.addFormat !== false
+  addFormat(fx, '7_zip', fmtOn)
+  if (depth >= LIMITS.maxDepth) { tooDeep(fx, src); return {status: 'scanned'} }
+  if (fx.bombs > 0) return {status: 'skipped', reason: `not decompressed: ${fx.stopReason ?? 'a decompression bomb was already found in this file'}`}
+  let listing
+  try {
+    listing = await read7zDirectory(r, fx.budget, LIMITS.maxEntries - fx.entries)
+  } catch (e) {
+    const f = decodeFailure(e, fx, src, '7z')
+    if (f.handled) return {status: 'scanned'}
+    if (f.limit || /decoder unavailable/.test(f.message)) return {status: 'skipped', reason: f.message}
+    if (e instanceof ArchiveError) return {status: 'error', message: `unreadable 7z: ${f.message}`}
+    throw e
+  }
+  fx.entries += listing.entries.length
+  for (const p of listing.problems) fx.notes.push(`${src}: ${p}`)
+  if (listing.headerEncoded) fx.notes.push(`${src}: 7z header was packed (encoded header decoded)`)
+  const byFolder = new Map<number, SevenZipEntry[]>()
+  for (const e of listing.entries) {
+    const slip = slipReason(e.name)
+    if (slip) {
+      fx.findings.push({threat: 'PAIT-ARV-100', source: `${src}:${e.name}`, module: '7z', operator: 'path_traversal',
+        description: `7z entry ${JSON.stringify(e.name)} ${slip} and would be written outside the extraction directory`})
+    }
+    if (e.folder < 0 || e.isDir || e.anti) continue
+    const list = byFolder.get(e.folder) ?? []
+    list.push(e)
+    byFolder.set(e.folder, list)
+  }
+  let decoded = 0
+  const unsupported: string[] = []
+  for (const [fi, files] of byFolder) {
+    await pace(fx.budget)
+    const folder = listing.folders[fi]
+    if (!folder || folder.unsupported) {
+      const why = folder?.unsupported ?? 'folder missing'
+      unsupported.push(why)
+      for (const f of files) addIncomplete(fx, `${src}:${f.name}: ${why}`)
+      continue
+    }
+    if (fx.bombs > 0) { for (const f of files) addIncomplete(fx, `${src}:${f.name}: not decompressed (${fx.stopReason ?? 'a decompression bomb was already found in this file'})`); continue }
+    let d: Decompressed & {extra?: number}
+    try {
+      d = await decode7zFolder(r, folder, fx.budget)
+    } catch (e) {
+      const f = decodeFailure(e, fx, `${src}:${files[0].name}`, '7z')
+      if (!f.handled) for (const x of files) addIncomplete(fx, `${src}:${x.name}: ${f.message}`)
+      continue
+    }
+    decoded++
+    try {
+      if (d.size !== folder.unpackSize) {
+        fx.findings.push({threat: null, source: src, module: '7z', operator: 'size_mismatch',
+          description: `7z folder ${fi} declares ${folder.unpackSize} unpacked bytes but its data decodes to ${d.size}: readers that trust the declared size see different files; the real data was scanned`})
+      }
+      for (const f of files) {
+        await analyzeChild(new SliceReader(d.reader, f.offset, f.size), `${src}:${f.name}`, f.name, depth + 1, fx, {family: o.family, addFormat: fmtOn})
+      }
+      if (d.size > folder.unpackSize) {
+        await analyzeChild(new SliceReader(d.reader, folder.unpackSize, d.size - folder.unpackSize), `${src}:<folder ${fi} past its declared size>`,
+          '<extra>', depth + 1, fx, {family: o.family, addFormat: false})
+      }
+    } finally {
+      await d.cleanup()
+    }
+  }
+  if (decoded === 0 && unsupported.length) return {status: 'skipped', reason: [...new Set(unsupported)].slice(0, 3).join('; ')}
+  return {status: 'scanned'}
+}
+
+/** joblib's old zlib container ("ZF" + length + zlib): decompressed and analysed as a joblib pickle. */
+async function scanJoblibZf(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts, zf: ZfHeader): Promise<Outcome> {
+  const fmtOn = o.addFormat !== false
+  addFormat(fx, 'zlib', fmtOn)
+  if (depth >= LIMITS.maxDepth) { tooDeep(fx, src); return {status: 'scanned'} }
+  if (fx.bombs > 0) return {status: 'skipped', reason: `not decompressed: ${fx.stopReason ?? 'a decompression bomb was already found in this file'}`}
+  let d
+  try {
+    d = await decompress(new SliceReader(r, zf.dataOffset, r.size - zf.dataOffset), 'zlib', fx.budget, fx.signal)
+  } catch (e) {
+    const f = decodeFailure(e, fx, src, 'joblib')
+    if (f.handled) return {status: 'scanned'}
+    if (f.limit) return {status: 'skipped', reason: f.message}
+    return {status: 'error', message: `joblib ZF container: ${f.message}`}
+  }
+  try {
+    if (d.size !== zf.declaredLength) fx.notes.push(`${src}: joblib ZF header declares ${zf.declaredLength} bytes, the zlib stream holds ${d.size} (joblib refuses the file)`)
+    const stripped = name.replace(/\.z$/i, '')
+    const inner = /\.npy$/i.test(stripped) ? stripped : `${stripped}.pkl`
+    const out = await analyze(d.reader, src, inner, depth + 1, fx, {...o, family: 'joblib', topLevel: false})
+    if (out.status === 'skipped' && out.notModel) return {status: 'skipped', reason: 'joblib ZF container holds no pickle', notModel: true}
+    return out
+  } finally {
+    await d.cleanup()
+  }
+}
+
+/** Item size of the simple numpy type strings np.save writes ('<f4', '|u1', '<U8', '<M8[ns]', '|b1'). */
+function npyItemSize(t: string): number | undefined {
+  const m = /^[<>|=]?([biufcSV])(\d+)$/.exec(t)
+  if (m) return Number(m[2])
+  const u = /^[<>|=]?U(\d+)$/.exec(t)
+  if (u) return 4 * Number(u[1])
+  if (/^[<>|=]?[Mm]8(\[\w+\])?$/.test(t)) return 8
+  return undefined
+}
+
 async function scanNpy(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
   addFormat(fx, 'numpy', o.addFormat !== false)
-  let h
-  try { h = await readNpyHeader(r) } catch (e) { return {status: 'error', message: `invalid npy header: ${(e as Error).message}`} }
-  if (h.object) {
-    const out = await scanPickle(r, src, name, depth, fx, {...o, addFormat: false, family: o.family ?? 'pickle'}, undefined, true, h.dataOffset)
-    return out.status === 'skipped' ? {status: 'error', message: 'object array data is not a readable pickle'} : out
+  const h = await readNpyHeader(r)
+  if (h.headerLength > NPY_NUMPY_MAX_HEADER) {
+    fx.notes.push(`${src}: npy header of ${h.headerLength} bytes: numpy loads it only with allow_pickle=True (its default limit is ${NPY_NUMPY_MAX_HEADER})`)
   }
-  const simple = /^'([<>|=]?[a-zA-Z]\d*)'$/.exec(h.descr)
-  if (simple && h.shape && h.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    const item = dtypeItemSize(simple[1])
-    if (item !== undefined && item > 0) {
-      const want = h.shape.reduce((a, b) => a * b, 1) * item
-      const have = r.size - h.dataOffset
-      if (want !== have) {
-        fx.findings.push({threat: null, source: src, module: 'numpy', operator: 'header',
-          description: `npy header describes ${want} data bytes (${h.descr}, shape (${h.shape.join(', ')})) but the file holds ${have}`})
-      }
-    }
+  if (h.object || h.maybeObject) {
+    const out = await scanPickle(r, src, name, depth, fx, {...o, addFormat: false, family: o.family ?? 'pickle'}, undefined, h.object, h.dataOffset)
+    if (h.object) return out.status === 'skipped' ? {status: 'error', message: 'object array data is not a readable pickle'} : out
+    // an unrecognised dtype or header: the data was examined as a possible pickle
+    if (out.status !== 'skipped') return out
+    if (h.error) return {status: 'error', message: `invalid npy header: ${h.error}`}
+    fx.notes.push(`${src}: dtype ${clipText(JSON.stringify(h.descr), 80)} not recognised; its data is not a pickle`)
+    return {status: 'scanned'}
+  }
+  if (h.error) return {status: 'error', message: `invalid npy header: ${h.error}`}
+  const item = h.simple ? npyItemSize(h.simple) : undefined
+  if (item !== undefined && h.shape) {
+    let want = BigInt(item)
+    for (const d of h.shape) want *= BigInt(d)
+    const have = BigInt(r.size - h.dataOffset)
+    if (want > BigInt(HOSTILE_BYTES)) {
+      fx.findings.push({threat: null, source: src, module: 'numpy', operator: 'header',
+        description: `npy header describes ${want} data bytes (${h.simple}, shape (${h.shape.join(', ')})) for a ${r.size}-byte file: a loader that trusts it over-allocates`})
+    } else if (want > have) {
+      return {status: 'error', message: `truncated: npy header describes ${want} data bytes (${h.simple}, shape (${h.shape.join(', ')})) but the file holds ${have}`}
+    } else if (want < have) fx.notes.push(`${src}: ${have - want} bytes after the array data (numpy ignores them)`)
   }
   return {status: 'scanned'}
 }
 
 async function scanGguf(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Promise<Outcome> {
   addFormat(fx, 'gguf', fmtOn)
-  const g = await analyzeGguf(r)
-  if (g.problems.length) {
+  const g = await analyzeGguf(r, () => pace(fx.budget))
+  if (g.hostile.length) {
     fx.findings.push({threat: null, source: src, module: 'gguf', operator: 'header',
-      description: clipText(`GGUF structure is invalid (a loader-crash / heap-overflow vector): ${g.problems.slice(0, 8).join('; ')}`)})
+      description: clipText(`GGUF header would make a loader over-allocate or read out of bounds (a loader-crash / heap-overflow vector): ${g.hostile.slice(0, 8).join('; ')}`)})
   }
+  for (const n of g.notes.slice(0, 10)) fx.notes.push(`${src}: ${n}`)
   for (const t of g.templates) {
-    const hit = checkTemplate(t.text)
+    const hit = t.hit
     if (hit) {
       fx.findings.push({threat: hit.threat, source: src, module: 'gguf', operator: t.key,
         description: `chat template ${t.key} ${hit.threat === 'PAIT-GGUF-101' ? 'reaches Python internals (template injection)' : 'contains suspicious constructs'}: ${hit.markers.join(', ')}`})
     }
+    if (t.size > GGUF_TEMPLATE_MAX) {
+      fx.findings.push({threat: 'PAIT-GGUF-100', source: src, module: 'gguf', operator: t.key,
+        description: `chat template ${t.key} is ${t.size} bytes long (only the first ${GGUF_TEMPLATE_MAX} were analysed); no real chat template is this large`})
+    }
   }
+  if (g.malformed.length) return {status: 'error', message: clipText(`malformed GGUF (not loadable): ${g.malformed.slice(0, 5).join('; ')}`, 1000)}
   return {status: 'scanned'}
 }
 
@@ -476,21 +759,32 @@ async function scanSafetensors(r: Reader, src: string, fx: FileCtx, fmtOn: boole
   addFormat(fx, 'safetensors', fmtOn)
   const hl = await r.read(0, 8)
   const n = hl.readUInt32LE(0) + hl.readUInt32LE(4) * 0x100000000
-  if (n > 32 << 20 && n <= 100_000_000) {
+  if (n > 32 << 20 && n <= 100_000_000 && n <= r.size - 8) {
     // valid per the format, but parsing it would cost hundreds of MB: say so instead of guessing
     return {status: 'skipped', reason: `safetensors header of ${n} bytes (over 32 MB) not validated`}
   }
-  const problems = await validateSafetensors(r)
-  if (problems.length) {
+  const v = await validateSafetensors(r)
+  if (v.hostile.length) {
     fx.findings.push({threat: null, source: src, module: 'safetensors', operator: 'header',
-      description: clipText(`safetensors header is invalid: ${problems.slice(0, 8).join('; ')}`)})
+      description: clipText(`safetensors header would make a loader over-allocate or read out of bounds: ${v.hostile.slice(0, 8).join('; ')}`)})
   }
+  if (v.malformed.length) return {status: 'error', message: clipText(`malformed safetensors (not loadable): ${v.malformed.slice(0, 5).join('; ')}`, 1000)}
   return {status: 'scanned'}
 }
 
-async function scanH5(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Promise<Outcome> {
+const KERAS_ROOT_MARKERS = new Set(['model_config', 'keras_version', 'layer_names', 'training_config'])
+const KERAS_BACKENDS = new Set(['tensorflow', 'theano', 'cntk', 'jax', 'torch', 'numpy'])
+
+/**
+ * HDF5: Keras legacy models (root attribute model_config) are analysed; Keras weights files are
+ * SCANNED as keras_weights; every other HDF5 file (netCDF-4, MATLAB v7.3, plain scientific data) is
+ * SKIPPED as data with what it is: no Keras loader would take it for a model.
+ */
+async function scanH5(r: Reader, src: string, fx: FileCtx, fmtOn: boolean, head: Buffer): Promise<Outcome> {
   // 1. the HDF5 reader: the root group's model_config attribute, i.e. what Keras actually loads
   let readerFailure: string
+  let rootNames: string[] | null = null
+  let backend: string | null = null
   try {
     const info = await readHdf5RootAttributes(r, {maxValueBytes: LIMITS.maxJsonBytes})
     const cfgAttrs = info.attributes.filter((a) => a.name === 'model_config')
@@ -503,15 +797,15 @@ async function scanH5(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Prom
     if (docs.length) {
       addFormat(fx, 'keras_legacy_h5', fmtOn)
       const ver = info.attributes.find((a) => a.name === 'keras_version')?.value
-      const backend = info.attributes.find((a) => a.name === 'backend')?.value
+      const bk = info.attributes.find((a) => a.name === 'backend')?.value
       fx.notes.push(`${src}: model_config read from the HDF5 root group attributes (superblock v${info.superblockVersion}, object header v${info.objectHeaderVersion}` +
-        `${ver ? `, keras_version ${clipText(ver, 40)}` : ''}${backend ? `, backend ${clipText(backend, 40)}` : ''})`)
+        `${ver ? `, keras_version ${clipText(ver, 40)}` : ''}${bk ? `, backend ${clipText(bk, 40)}` : ''})`)
       if (cfgAttrs.length > 1) fx.notes.push(`${src}: ${cfgAttrs.length} model_config attributes on the root group; all were analysed`)
       for (const p of info.problems) fx.notes.push(`${src}: HDF5: ${p}`)
       if (bad.length) {
         // another model_config attribute could not be read: add whatever the byte search finds as well
         fx.notes.push(`${src}: a model_config attribute could not be read (${bad[0]}); byte search results added`)
-        docs.push(...(await findH5ModelConfig(r)).configs)
+        docs.push(...(await findH5ModelConfig(r, undefined, () => pace(fx.budget))).configs)
       }
       analyzeH5Configs(docs, src, fx)
       return {status: 'scanned'}
@@ -520,9 +814,11 @@ async function scanH5(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Prom
     else if (info.denseAttributes) readerFailure = 'HDF5 reader: unsupported: dense attribute storage (fractal heap)'
     else if (info.problems.length) readerFailure = `HDF5 reader: no model_config attribute on the root group (${info.problems[0]})`
     else {
-      // The root group was read completely and has no model_config: a weights-only file. The byte
-      // search still runs below in case the reader missed something, but only to add findings.
+      // The root group was read completely and has no model_config. The byte search still runs below in
+      // case the reader missed something, but only to add findings.
       readerFailure = ''
+      rootNames = info.attributes.map((a) => a.name)
+      backend = info.attributes.find((a) => a.name === 'backend')?.value ?? null
     }
   } catch (e) {
     if (!(e instanceof Hdf5Error)) throw e
@@ -530,20 +826,31 @@ async function scanH5(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Prom
   }
 
   // 2. fallback: search the bytes for contiguous model_config JSON
-  const {configs, mentioned} = await findH5ModelConfig(r)
-  if (configs.length) {
+  const search = await findH5ModelConfig(r, undefined, () => pace(fx.budget))
+  if (search.configs.length) {
     addFormat(fx, 'keras_legacy_h5', fmtOn)
     fx.notes.push(`${src}: ${readerFailure || 'HDF5 reader: no model_config attribute on the root group'}; model_config JSON located by byte search instead`)
-    analyzeH5Configs(configs, src, fx)
+    if (search.exhausted) fx.notes.push(`${src}: the byte search stopped at its budget; configs after that point were not examined`)
+    analyzeH5Configs(search.configs, src, fx)
     return {status: 'scanned'}
   }
-  if (mentioned) {
+  if (search.mentioned) {
     addFormat(fx, 'keras_legacy_h5', fmtOn)
-    return {status: 'skipped', reason: `HDF5 model_config could not be read: ${readerFailure || 'HDF5 reader: no model_config attribute on the root group'}; byte search found no contiguous model_config JSON`}
+    return {status: 'skipped', reason: `HDF5 model_config could not be read: ${readerFailure || 'HDF5 reader: no model_config attribute on the root group'}; ` +
+      `byte search found no contiguous model_config JSON${search.exhausted ? ' (search budget exhausted)' : ''}`}
   }
-  if (readerFailure) fx.notes.push(`${src}: ${readerFailure}; the file does not mention model_config, treated as weights`)
-  addFormat(fx, 'keras_weights', fmtOn)
-  return {status: 'scanned'}
+  // 3. no model anywhere: a Keras weights file, or HDF5 data
+  const kerasWeights = rootNames
+    ? rootNames.some((n) => KERAS_ROOT_MARKERS.has(n)) || (backend !== null && KERAS_BACKENDS.has(backend))
+    : search.markers.has('keras_version') || search.markers.has('layer_names')
+  if (kerasWeights) {
+    if (readerFailure) fx.notes.push(`${src}: ${readerFailure}; Keras markers found, treated as weights`)
+    addFormat(fx, 'keras_weights', fmtOn)
+    return {status: 'scanned'}
+  }
+  const netcdf = rootNames ? rootNames.includes('_NCProperties') : search.markers.has('_NCProperties')
+  const what = isMatlab73Header(head) ? 'MATLAB v7.3 MAT-file (HDF5)' : netcdf ? 'netCDF-4 file (HDF5)' : 'HDF5 file without Keras model markers'
+  return {status: 'skipped', reason: `${what}: data, not a model${readerFailure ? ` (${readerFailure})` : ''}`, notModel: true}
 }
 
 function analyzeH5Configs(configs: unknown[], src: string, fx: FileCtx): void {
@@ -567,17 +874,8 @@ async function scanKerasMetadata(r: Reader, src: string, fx: FileCtx, fmtOn: boo
   addFormat(fx, 'keras_metadata', fmtOn)
   if (r.size > LIMITS.maxJsonBytes) return {status: 'skipped', reason: 'keras_metadata.pb larger than 64 MB not parsed'}
   const text = (await r.read(0, r.size)).toString('latin1')
-  const re = /\{"class_name":\s*"(Lambda|TFOpLambda)"/g
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    let json: unknown = null
-    let depth = 0
-    for (let i = m.index; i < text.length && i < m.index + (8 << 20); i++) {
-      const ch = text[i]
-      if (ch === '{') depth++
-      else if (ch === '}') { depth--; if (depth === 0) { try { json = JSON.parse(text.slice(m.index, i + 1)) } catch { /* */ } break } }
-      else if (ch === '"') { i++; while (i < text.length && text[i] !== '"') { if (text[i] === '\\') i++; i++ } }
-    }
-    for (const i of analyzeKerasConfig(json ?? {class_name: m[1], config: {}})) push(fx, src, i)
+  for (const {match, json} of extractJsonObjects(text, /\{"class_name":\s*"(Lambda|TFOpLambda)"/)) {
+    for (const i of analyzeKerasConfig(json ?? {class_name: match[1], config: {}})) push(fx, src, i)
   }
   return {status: 'scanned'}
 }
@@ -600,7 +898,7 @@ async function scanLiteRt(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): 
     } else if (TF_READ_OPS.has(tfName)) {
       fx.findings.push({threat: 'PAIT-LITERT-302', source: src, module: 'litert', operator: name,
         description: `model uses the file-reading operator ${name}`})
-    } else if (!name.startsWith('Flex')) {
+    } else if (!name.startsWith('Flex') && !TFLITE_KNOWN_CUSTOM_OPS.has(name)) {
       fx.findings.push({threat: 'PAIT-LITERT-300', source: src, module: 'litert', operator: name,
         description: `model uses the custom operator ${name}, which is not a LiteRT builtin and needs native code from the loading environment`})
     }
@@ -611,11 +909,15 @@ async function scanLiteRt(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): 
 async function scanTf(r: Reader, src: string, fx: FileCtx, fmtOn: boolean, graphDefOnly: boolean): Promise<Outcome> {
   let ops: Set<string>
   try {
-    ops = await tfOps(r, false)
-    if (ops.size === 0 && graphDefOnly) ops = await tfOps(r, true)
+    ops = await tfOps(r, false, () => pace(fx.budget))
+    if (ops.size === 0 && graphDefOnly) ops = await tfOps(r, true, () => pace(fx.budget))
   } catch (e) {
+    if (e instanceof ScanAborted) throw e
     if (graphDefOnly) {
-      try { ops = await tfOps(r, true) } catch { return {status: 'skipped', reason: 'not a model file', notModel: true} }
+      try { ops = await tfOps(r, true, () => pace(fx.budget)) } catch (e2) {
+        if (e2 instanceof ScanAborted) throw e2
+        return {status: 'skipped', reason: 'not a model file', notModel: true}
+      }
     } else return {status: 'error', message: `invalid SavedModel protobuf: ${(e as Error).message}`}
   }
   if (graphDefOnly && ops.size === 0) return {status: 'skipped', reason: 'not a model file', notModel: true}
@@ -634,16 +936,20 @@ async function scanTf(r: Reader, src: string, fx: FileCtx, fmtOn: boolean, graph
 
 async function scanOnnx(r: Reader, src: string, fx: FileCtx, fmtOn: boolean, byExt: boolean): Promise<Outcome | null> {
   let info
-  try { info = await onnxInfo(r) } catch (e) {
+  try { info = await onnxInfo(r, () => pace(fx.budget)) } catch (e) {
+    if (e instanceof ScanAborted) throw e
     if (!byExt) return null
     addFormat(fx, 'onnx', fmtOn)
     return {status: 'error', message: `invalid ONNX protobuf: ${(e as Error).message}`}
   }
-  if (!byExt && !info.hasGraph) return null
+  if (!byExt && !isOnnxModel(info)) return null
   addFormat(fx, 'onnx', fmtOn)
   for (const op of info.customOps.slice(0, 50)) {
     fx.findings.push({threat: null, source: src, module: op.domain, operator: op.op,
-      description: `node ${op.op} uses the custom operator domain ${JSON.stringify(op.domain)}, which needs a native custom-op library${op.op === 'PyOp' ? ' (PyOp runs Python code)' : ''}`})
+      description: (op.vendorDomain
+        ? `node ${op.op} is not a known operator of the runtime domain ${JSON.stringify(op.domain)}: it needs a custom-op library (native code) from outside the runtime`
+        : `node ${op.op} uses the custom operator domain ${JSON.stringify(op.domain)}, which needs a native custom-op library`) +
+        (ONNX_OP_NOTES.has(op.op) ? ` (${ONNX_OP_NOTES.get(op.op)})` : '')})
   }
   const escapes = new Set<string>()
   for (const loc of info.externalLocations) {

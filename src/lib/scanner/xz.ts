@@ -1,15 +1,22 @@
 /**
- * Pure TypeScript decoder for .xz (LZMA2 filter only) and legacy .lzma ("LZMA alone") streams, after
- * the LZMA SDK specification. Synchronous over an in-memory input; output is handed out in chunks to
- * `emit`, which may throw to abort (budget / bomb checks). The dictionary is a circular window capped
- * at `maxDict`, so memory is bounded by input + window. Integrity checks (CRC32/CRC64/SHA-256) are
- * skipped, like the PyTorch reader's relaxed CRC: this is a scanner, not an archiver.
+ * Pure TypeScript decoder for .xz (LZMA2 filter only), legacy .lzma ("LZMA alone") streams and the raw
+ * LZMA / LZMA2 streams of zip and 7z members, after the LZMA SDK specification. Decoding runs over an
+ * in-memory input as a *generator* that yields after every LZMA2 chunk or 1 MB LZMA slice, so the caller
+ * (archive.ts) can give the event loop a turn, honour an AbortSignal and charge decoding time to a
+ * budget; output is handed out in chunks to `emit`, which may throw to abort (budget / bomb checks). The
+ * dictionary is a circular window capped at `maxDict` (and at the declared output size when known), so
+ * memory is bounded by input + window. Integrity checks (CRC32/CRC64/SHA-256) are skipped, like the
+ * PyTorch reader's relaxed CRC: this is a scanner, not an archiver.
  */
 export class XzError extends Error {}
 /** Valid but unsupported (BCJ/delta filters, oversized dictionary): report, do not call it corrupt. */
 export class XzUnsupported extends Error {}
 
 const EMIT_EVERY = 1 << 20
+/** Output produced by one LZMA decode step between two yields. */
+const SLICE = 1 << 20
+
+export type Emit = (b: Buffer) => void
 
 class Input {
   pos: number
@@ -37,7 +44,9 @@ class Window {
   full = false
   total = 0
   private flushed = 0
-  constructor(readonly size: number, private readonly emit: (b: Buffer) => void) { this.buf = Buffer.alloc(size) }
+  // allocUnsafe: bytes are only read back after being written (has() guards), and untouched pages of a
+  // large dictionary never become resident
+  constructor(readonly size: number, private readonly emit: Emit) { this.buf = Buffer.allocUnsafe(size) }
   put(b: number): void {
     this.buf[this.pos++] = b
     this.total++
@@ -59,7 +68,7 @@ class Window {
 class RangeDecoder {
   range = 0xffffffff
   code = 0
-  constructor(private readonly inp: Input) {
+  constructor(readonly inp: Input) {
     if (inp.byte() !== 0) throw new XzError('range coder init byte is not zero')
     for (let i = 0; i < 4; i++) this.code = ((this.code * 256) + inp.byte()) >>> 0
     if (this.code === this.range) throw new XzError('corrupted range coder')
@@ -138,6 +147,8 @@ class Lzma {
   repLen = new LenDecoder()
   state = 0
   rep0 = 0; rep1 = 0; rep2 = 0; rep3 = 0
+  /** Bytes of a match still to copy when the previous decode() stopped at its limit. */
+  pendingLen = 0
 
   setProps(d: number): void {
     if (d >= 9 * 5 * 5) throw new XzError('invalid LZMA properties')
@@ -150,7 +161,7 @@ class Lzma {
     this.literal.fill(1024); this.posSlot.fill(1024); this.posDec.fill(1024); this.align.fill(1024)
     this.isMatch.fill(1024); this.isRep.fill(1024); this.isRepG0.fill(1024); this.isRepG1.fill(1024); this.isRepG2.fill(1024)
     this.isRep0Long.fill(1024); this.len.reset(); this.repLen.reset()
-    this.state = 0; this.rep0 = this.rep1 = this.rep2 = this.rep3 = 0
+    this.state = 0; this.rep0 = this.rep1 = this.rep2 = this.rep3 = 0; this.pendingLen = 0
   }
 
   /** Decode until `limit` bytes were produced (or the end marker when allowed). Returns bytes produced. */
@@ -158,6 +169,7 @@ class Lzma {
     const pbMask = (1 << this.pb) - 1
     const lpMask = (1 << this.lp) - 1
     const start = w.total
+    while (this.pendingLen > 0 && w.total - start < limit) { w.put(w.get(this.rep0 + 1)); this.pendingLen-- }
     while (w.total - start < limit) {
       const posState = w.total & pbMask
       const st = this.state
@@ -226,7 +238,9 @@ class Lzma {
       }
       len += 2
       if (!w.has(this.rep0 + 1)) throw new XzError('match distance outside the window')
-      for (let i = 0; i < len && w.total - start < limit; i++) w.put(w.get(this.rep0 + 1))
+      let i = 0
+      for (; i < len && w.total - start < limit; i++) w.put(w.get(this.rep0 + 1))
+      this.pendingLen = len - i
     }
     return w.total - start
   }
@@ -238,7 +252,8 @@ function dictSizeFromLzma2Prop(p: number): number {
   return (2 | (p & 1)) * 2 ** (Math.floor(p / 2) + 11)
 }
 
-function decodeLzma2(inp: Input, w: Window, lz: Lzma): void {
+/** The chunks of one LZMA2 stream, up to its end byte; yields after each chunk (at most 2 MB of output). */
+function* lzma2Chunks(inp: Input, w: Window, lz: Lzma): Generator<void> {
   let needProps = true
   for (;;) {
     const c = inp.byte()
@@ -247,6 +262,7 @@ function decodeLzma2(inp: Input, w: Window, lz: Lzma): void {
       if (c === 0x01) w.reset()
       const size = ((inp.byte() << 8) | inp.byte()) + 1
       for (let i = 0; i < size; i++) w.put(inp.byte())
+      yield
       continue
     }
     if (c < 0x80) throw new XzError(`invalid LZMA2 control byte 0x${c.toString(16)}`)
@@ -260,15 +276,18 @@ function decodeLzma2(inp: Input, w: Window, lz: Lzma): void {
     const chunkStart = inp.pos
     const sub = new Input(inp.buf, chunkStart, Math.min(inp.end, chunkStart + packed))
     const rc = new RangeDecoder(sub)
+    lz.pendingLen = 0
     lz.decode(rc, w, unpacked, false)
+    if (lz.pendingLen) throw new XzError('LZMA2 chunk ends inside a match')
     inp.pos = chunkStart + packed
+    yield
   }
 }
 
 const CHECK_SIZE = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64]
 
-/** Decode a complete .xz file (one or more streams, stream padding allowed). */
-export function decodeXz(buf: Buffer, emit: (b: Buffer) => void, maxDict: number): void {
+/** Decode a complete .xz file (one or more streams, stream padding allowed), yielding between chunks. */
+export function* xzGen(buf: Buffer, emit: Emit, maxDict: number): Generator<void> {
   const inp = new Input(buf)
   let streams = 0
   while (inp.pos < buf.length) {
@@ -302,7 +321,7 @@ export function decodeXz(buf: Buffer, emit: (b: Buffer) => void, maxDict: number
       if (dict > maxDict) throw new XzUnsupported(`xz dictionary of ${dict} bytes exceeds the ${maxDict}-byte limit`)
       inp.pos = headerEnd
       const w = new Window(Math.max(4096, dict), emit)
-      decodeLzma2(inp, w, new Lzma())
+      yield* lzma2Chunks(inp, w, new Lzma())
       w.flush()
       while ((inp.pos - blockStart) % 4) inp.pos++
       inp.pos += CHECK_SIZE[check]
@@ -318,8 +337,24 @@ export function decodeXz(buf: Buffer, emit: (b: Buffer) => void, maxDict: number
   }
 }
 
+/**
+ * Decode LZMA symbols in 1 MB slices until `size` bytes were produced (null: until the end marker).
+ * Returns true when the stream ended with an end marker.
+ */
+function* lzmaSlices(lz: Lzma, rc: RangeDecoder, w: Window, size: number | null): Generator<void, boolean> {
+  let left = size ?? Number.MAX_SAFE_INTEGER
+  while (left > 0) {
+    const want = Math.min(SLICE, left)
+    const got = lz.decode(rc, w, want, true)
+    left -= got
+    if (got < want) return true
+    yield
+  }
+  return false
+}
+
 /** Decode a legacy .lzma (LZMA alone) file: props byte, u32 dictionary size, u64 size (all ones = unknown). */
-export function decodeLzmaAlone(buf: Buffer, emit: (b: Buffer) => void, maxDict: number): void {
+export function* lzmaAloneGen(buf: Buffer, emit: Emit, maxDict: number): Generator<void> {
   if (buf.length < 13) throw new XzError('lzma header truncated')
   const lz = new Lzma()
   lz.setProps(buf[0])
@@ -330,8 +365,75 @@ export function decodeLzmaAlone(buf: Buffer, emit: (b: Buffer) => void, maxDict:
   const known = !(lo === 0xffffffff && hi === 0xffffffff)
   const size = hi * 0x100000000 + lo
   lz.resetState()
-  const w = new Window(Math.max(4096, dict), emit)
+  const w = new Window(Math.max(4096, known ? Math.min(dict, size) : dict), emit)
   const rc = new RangeDecoder(new Input(buf, 13))
-  lz.decode(rc, w, known ? size : Number.MAX_SAFE_INTEGER, !known)
+  const marker = yield* lzmaSlices(lz, rc, w, known ? size : null)
+  if (!known && !marker) throw new XzError('lzma stream without end marker')
   w.flush()
 }
+
+export interface RawLzmaEnd {
+  /** Bytes decoded past the declared size (the stream went on: the declared size was a lie). */
+  extra: number
+  /** The input ended before the declared size was reached (lenient mode keeps what was decoded). */
+  short: boolean
+}
+
+/**
+ * A raw LZMA stream (zip method 14, 7z coder 03 01 01): 5 property bytes (lc/lp/pb, u32 dictionary),
+ * then range-coded data. `size` is the declared output size (null: until the end marker). With
+ * `lenient`, decoding goes on past a declared size while input remains, and the extra output is counted
+ * (a member whose directory entry understates its size is still scanned in full).
+ */
+export function* lzmaRawGen(input: Buffer, props: Buffer, size: number | null, emit: Emit, maxDict: number, lenient = false): Generator<void, RawLzmaEnd> {
+  if (props.length < 5) throw new XzError('LZMA properties shorter than 5 bytes')
+  const lz = new Lzma()
+  lz.setProps(props[0])
+  const dict = props.readUInt32LE(1)
+  if (dict > maxDict) throw new XzUnsupported(`LZMA dictionary of ${dict} bytes exceeds the ${maxDict}-byte limit`)
+  lz.resetState()
+  const w = new Window(Math.max(4096, size !== null && !lenient ? Math.min(dict, size) : dict), emit)
+  const inp = new Input(input)
+  const rc = new RangeDecoder(inp)
+  let marker: boolean
+  try {
+    marker = yield* lzmaSlices(lz, rc, w, size)
+  } catch (e) {
+    // a declared size larger than the data: keep what the data holds (the caller reports the disagreement)
+    if (!(lenient && size !== null && e instanceof XzError && w.total > 0)) throw e
+    w.flush()
+    return {extra: 0, short: true}
+  }
+  let extra = 0
+  if (size !== null && !marker && lenient && inp.pos < inp.end) {
+    const before = w.total
+    try {
+      yield* lzmaSlices(lz, rc, w, null)
+    } catch (e) {
+      if (!(e instanceof XzError)) throw e // input exhausted or garbage after the real end: keep what was decoded
+    }
+    extra = w.total - before
+  } else if (size === null && !marker) throw new XzError('LZMA stream without end marker')
+  w.flush()
+  return {extra, short: false}
+}
+
+/** A raw LZMA2 stream (7z coder 21): the dictionary-size property byte, then LZMA2 chunks up to the end byte. */
+export function* lzma2RawGen(input: Buffer, dictProp: number, emit: Emit, maxDict: number): Generator<void> {
+  const dict = dictSizeFromLzma2Prop(dictProp)
+  if (dict > maxDict) throw new XzUnsupported(`LZMA2 dictionary of ${dict} bytes exceeds the ${maxDict}-byte limit`)
+  const w = new Window(Math.max(4096, dict), emit)
+  yield* lzma2Chunks(new Input(input), w, new Lzma())
+  w.flush()
+}
+
+/** Run a decoder generator to completion (synchronous callers). */
+export function runToEnd<R>(g: Generator<void, R>): R {
+  for (;;) {
+    const r = g.next()
+    if (r.done) return r.value
+  }
+}
+
+export function decodeXz(buf: Buffer, emit: Emit, maxDict: number): void { runToEnd(xzGen(buf, emit, maxDict)) }
+export function decodeLzmaAlone(buf: Buffer, emit: Emit, maxDict: number): void { runToEnd(lzmaAloneGen(buf, emit, maxDict)) }

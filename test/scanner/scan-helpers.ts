@@ -1,0 +1,47 @@
+/**
+ * Scan helpers shared by the format and archive tests: scan generated files in a temp tree, check the
+ * scan_details against the service schema, and pick out issues. Temp trees are removed after the run.
+ */
+import {expect} from 'chai'
+import {rmSync} from 'node:fs'
+import {validateBody} from '../../src/lib/airs/validate.js'
+import type {FileScanData} from '../../src/lib/airs/types.js'
+import {scanPath, type ScanReport} from '../../src/lib/scanner/index.js'
+import {tempTree} from './fixtures.js'
+
+export type Issue = NonNullable<FileScanData['issues_detected']>[number]
+
+const roots: string[] = []
+after(() => { for (const r of roots.splice(0)) rmSync(r, {recursive: true, force: true}) })
+
+export async function scanTree(files: Record<string, Buffer | string>, opts: Parameters<typeof scanPath>[1] = {}): Promise<ScanReport> {
+  const root = tempTree(files)
+  roots.push(root)
+  const rep = await scanPath(root, opts)
+  const problems = validateBody('ScanDetails', rep.scanDetails)
+  expect(problems, JSON.stringify(problems)).to.deep.equal([])
+  return rep
+}
+
+export async function scanOne(name: string, data: Buffer | string): Promise<FileScanData> {
+  const rep = await scanTree({[name]: data})
+  const f = rep.scanDetails.files.find((x) => x.file_path === name)
+  expect(f, `no record for ${name}`).to.not.equal(undefined)
+  return f!
+}
+
+export const issues = (f: FileScanData): Issue[] => f.issues_detected ?? []
+
+export function expectIssue(f: FileScanData, pred: (i: Issue) => boolean, what: string): Issue {
+  const hit = issues(f).find(pred)
+  expect(hit, `${what} expected in ${JSON.stringify(f, null, 1)}`).to.not.equal(undefined)
+  return hit!
+}
+
+export function expectThreat(f: FileScanData, code: string, extra?: (i: Issue) => boolean): Issue {
+  return expectIssue(f, (i) => i.threat === code && (!extra || extra(i)), code)
+}
+
+export function expectClean(f: FileScanData): void {
+  expect(issues(f), JSON.stringify(f, null, 1)).to.deep.equal([])
+}
