@@ -30,6 +30,8 @@ export interface ServerConfig {
 }
 
 const MAX_BODY = 32 * 1024 * 1024
+/** How long a writing request keeps retrying a busy database before answering 503. */
+const WRITE_BUSY_DEADLINE_MS = 60_000
 
 interface CompiledRoute extends Route { segments: string[] }
 
@@ -142,6 +144,25 @@ export class SandboxServer {
     }, Math.max(0, delayMs) + 5)
     t.unref()
     this.timers.add(t)
+  }
+
+  /**
+   * Run a writing route in one IMMEDIATE transaction. SQLITE_BUSY means nothing was written (the transaction
+   * never started, or was rolled back): when busy_timeout alone was not enough (many processes on a loaded
+   * machine), wait a little without blocking the event loop and try again, for up to WRITE_BUSY_DEADLINE_MS;
+   * only then answer 503.
+   */
+  private async writeTransaction<T>(fn: () => T): Promise<T> {
+    const deadline = Date.now() + WRITE_BUSY_DEADLINE_MS
+    for (;;) {
+      try {
+        return this.cfg.db.transaction(fn).immediate()
+      } catch (error) {
+        const code = (error as {code?: string}).code ?? ''
+        if (!code.startsWith('SQLITE_BUSY') || Date.now() > deadline || this.closed) throw error
+        await new Promise(resolve => setTimeout(resolve, 20 + Math.floor(Math.random() * 80)))
+      }
+    }
   }
 
   private send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
@@ -272,7 +293,7 @@ export class SandboxServer {
       // settle due scans first (outside the request's transaction): data-plane answers and group deletes see them done
       if (hit.route.plane === 'data' || req.method === 'DELETE') this.settle()
       const result = hit.route.write
-        ? this.cfg.db.transaction(() => hit.route.handler(ctx)).immediate()
+        ? await this.writeTransaction(() => hit.route.handler(ctx))
         : hit.route.handler(ctx)
       status = result.status
       if (result.raw === undefined) this.send(res, result.status, result.body)
