@@ -7,15 +7,10 @@ import {pagingFlags} from '../../../lib/command/flags.js'
 import {fetchList} from '../../../lib/command/list.js'
 import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {formatCell} from '../../../lib/command/output.js'
+import {type FileNode, flattenFiles, walkScanFiles} from '../../../lib/command/scan-files.js'
 import {fileColumns, requireUuid} from '../../../lib/command/scan-views.js'
 
-const MAX_DEPTH = 64
-
-/** The query_path that lists a directory entry's children (the service's paths may lack the leading slash). */
-const dirQueryPath = (f: ScanFile) => (f.path.startsWith('/') ? f.path : `/${f.path}`)
 const baseName = (p: string) => p.replace(/\/+$/, '').split('/').pop() || p
-
-interface Node { file: ScanFile; children: Node[] }
 
 export default class ScansFiles extends ModelSecurityCommand<typeof ScansFiles> {
   static summary = 'List the files of a scan, one directory level at a time, or the whole tree with --tree.'
@@ -46,21 +41,8 @@ export default class ScansFiles extends ModelSecurityCommand<typeof ScansFiles> 
       }), f, this.pagingNote)
       return this.emitList(items)
     }
-    const seen = new Set<string>()
-    const walk = async (queryPath: string | undefined, depth: number): Promise<Node[]> => {
-      const key = queryPath ?? '/'
-      if (seen.has(key) || depth > MAX_DEPTH) return []
-      seen.add(key)
-      const entries: ScanFile[] = []
-      for await (const e of client.paginate(q => client.listScanFiles(scan, {...q, query_path: queryPath, sort_field: f['sort-field'], sort_dir: f['sort-dir']}), {limit: 100})) entries.push(e)
-      const nodes: Node[] = []
-      for (const e of entries) nodes.push({file: e, children: e.type === 'DIRECTORY' ? await walk(dirQueryPath(e), depth + 1) : []})
-      return nodes
-    }
-    const roots = await walk(f.path, 0)
-    const flat: ScanFile[] = []
-    const flatten = (ns: Node[]) => { for (const n of ns) { flat.push(n.file); flatten(n.children) } }
-    flatten(roots)
+    const roots = await walkScanFiles(client, scan, {queryPath: f.path, sort_field: f['sort-field'], sort_dir: f['sort-dir']})
+    const flat = flattenFiles(roots)
     if (this.format() !== 'table') return this.emitList(flat)
     if (flat.length === 0) {
       this.note('No files.')
@@ -71,13 +53,13 @@ export default class ScansFiles extends ModelSecurityCommand<typeof ScansFiles> 
   }
 }
 
-function renderTree(rootLabel: string, roots: Node[]): string {
+function renderTree(rootLabel: string, roots: FileNode[]): string {
   const lines = [rootLabel]
   const describe = (x: ScanFile) => {
     const formats = formatCell(x.formats ?? [])
     return `${baseName(x.path)}${x.type === 'DIRECTORY' ? '/' : ''}  [${x.result}]${formats ? `  ${formats}` : ''}`
   }
-  const draw = (ns: Node[], prefix: string) => {
+  const draw = (ns: FileNode[], prefix: string) => {
     ns.forEach((n, i) => {
       const last = i === ns.length - 1
       lines.push(`${prefix}${last ? '└── ' : '├── '}${describe(n.file)}`)
