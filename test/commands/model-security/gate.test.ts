@@ -44,9 +44,10 @@ function fakeClock(start = 1_000_000): Clock & {sleeps: number[]; t: number} {
   const c = {
     t: start, sleeps: [] as number[],
     now: () => c.t,
-    async sleep(ms: number) {
+    sleep(ms: number) {
       c.sleeps.push(ms)
       c.t += ms
+      return Promise.resolve()
     },
   }
   return c
@@ -57,12 +58,12 @@ function scriptedClient(clock: {t: number}, outcomes: Record<string, {pendingRea
   const reads: Array<{uuid: string; at: number}> = []
   return {
     reads,
-    async getScan(uuid: string): Promise<Scan> {
+    getScan(uuid: string): Promise<Scan> {
       reads.push({uuid, at: clock.t})
       clock.t += readMs
       const o = outcomes[uuid]
       const n = reads.filter(r => r.uuid === uuid).length
-      return {...SCAN_PENDING, uuid, eval_outcome: n > o.pendingReads ? o.final : 'PENDING'} as Scan
+      return Promise.resolve({...SCAN_PENDING, uuid, eval_outcome: n > o.pendingReads ? o.final : 'PENDING'} as Scan)
     },
   }
 }

@@ -287,7 +287,7 @@ describe('the report-format registry', () => {
       const scan = SCAN2_ALLOWED as never
       const result = await deliverVerdict({
         client: testClient(), scans: [scan], timedOut: false, failOn: parseFailOn('blocked,error'), result: scan, reports, toolVersion: '1',
-        emit: async () => undefined, cmd: {jsonEnabled: () => true, exit: () => { throw new Error('no exit expected') }},
+        emit: () => Promise.resolve(undefined), cmd: {jsonEnabled: () => true, exit: () => { throw new Error('no exit expected') }},
         log() {}, logJson() {}, note() {},
       })
       expect(result).to.equal(scan)
@@ -323,9 +323,9 @@ describe('local scan progress (moved out of scans create)', () => {
     const calls: Array<Record<string, unknown>> = []
     const details = {files: [], total_files_scanned: 0, total_files_skipped: 0, model_formats: []} as unknown as ScanDetails
     const scanner = {
-      async scanPath(target: string, o: Record<string, unknown> = {}) {
+      scanPath(target: string, o: Record<string, unknown> = {}) {
         calls.push({target, ...o})
-        return {scanDetails: details, root: target, truncated: true, notes: ['1 file(s) could not be scanned (ERROR)']}
+        return Promise.resolve({scanDetails: details, root: target, truncated: true, notes: ['1 file(s) could not be scanned (ERROR)']})
       },
     }
     const notes: string[] = []
