@@ -12,7 +12,7 @@ import {failedBlockingRules, makeReporter, parseWaitFlags, waitFlags, waitForSca
 import {scanLocally} from '../../../lib/command/local-scan.js'
 import {daystromVersion, ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {renderTable} from '../../../lib/command/output.js'
-import {parseReportFlags, reportFlags} from '../../../lib/command/report-formats.js'
+import {parseReportFlags, REPORT_FORMAT_NAMES, reportFlags} from '../../../lib/command/report-formats.js'
 import {resolveGroup} from '../../../lib/command/resolve.js'
 import {PLACEHOLDER_UUID, scanRequestFrom} from '../../../lib/command/scan-request.js'
 import {findingColumns, findingRows, scanColumns, scanDetail} from '../../../lib/command/scan-views.js'
@@ -26,7 +26,7 @@ export default class ScansCreate extends ModelSecurityCommand<typeof ScansCreate
 
 With --model-path the model is scanned on this machine and the per-file results are sent with the scan (scan_details). With --wait the exit code is the gate: 0 ALLOWED, 8 BLOCKED, 9 ERROR, 11 still PENDING at --timeout (see --fail-on).
 
-With --wait, --report FORMAT=PATH writes CI reports after the verdict (sarif, junit, markdown, json; - is stdout; markdown appends, e.g. to $GITHUB_STEP_SUMMARY); the exit code stays the gate's, and a report that cannot be written exits 7 after the others are written.`
+With --wait, --report FORMAT=PATH writes CI reports after the verdict (${REPORT_FORMAT_NAMES.join(', ')}; - is stdout; markdown appends, e.g. to $GITHUB_STEP_SUMMARY); the exit code stays the gate's, and a report that cannot be written exits 7 after the others are written.`
   static examples = [
     '<%= config.bin %> <%= command.id %> --model-uri https://huggingface.co/microsoft/DialoGPT-medium --group "Default HUGGING_FACE" --wait',
     '<%= config.bin %> <%= command.id %> --model-path ./model --group "Default LOCAL" -l env=ci -l repo=model-gate --wait --timeout 15m',
