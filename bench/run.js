@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: prints figures, asserts nothing. Builds first if dist/ or the manifest is missing.
-// Parts: startup (this file), then bench/sandbox.js and bench/scanner.js when present.
+// Parts: startup (this file), then bench/sandbox.js, bench/scanner.js and bench/verdict.js when present.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {createServer} from 'node:http'
@@ -78,7 +78,7 @@ async function startup() {
 }
 
 if (want('startup')) await startup()
-for (const part of ['sandbox', 'scanner', 'scanner-adversarial', 'policy']) {
+for (const part of ['sandbox', 'scanner', 'scanner-adversarial', 'policy', 'verdict']) {
   const file = join(root, 'bench', `${part}.js`)
   if (want(part) && existsSync(file)) {
     console.log(`\n== ${part} ==`)

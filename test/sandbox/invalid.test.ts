@@ -240,7 +240,8 @@ describe('sandbox: invalid input over raw HTTP', () => {
       const slow = await startTestSandbox({settleDelayMs: 60_000})
       try {
         const g = await slow.mgmt('POST', '/v1/security-groups', {name: 'busy', source_type: 'LOCAL'})
-        await slow.data('POST', '/v1/scans', {model_uri: '/tmp/x', security_group_uuid: g.body.uuid, scan_details: maliciousPickleDetails()})
+        // no scan_details: the scan waits for the settle delay (a LOCAL scan with scan_details is due at once)
+        await slow.data('POST', '/v1/scans', {model_uri: '/tmp/x', security_group_uuid: g.body.uuid})
         const r = await slow.mgmt('DELETE', `/v1/security-groups/${g.body.uuid}`)
         expect(r.status).to.equal(409)
         expect(r.body.detail).to.match(/pending/)

@@ -1,6 +1,6 @@
 /**
- * Waiting for scans and the CI gate (conventions §6.3): poll until a scan leaves PENDING, with backoff and a
- * deadline; progress on stderr (listr2 on a TTY, one plain line per change otherwise, nothing in --json);
+ * Waiting for scans and the CI gate (conventions §6.3): poll until a scan leaves PENDING, adaptively (a first
+ * check after 0.5 s, the pause doubling up to --interval) and with a deadline; progress on stderr (listr2 on a TTY, one plain line per change otherwise, nothing in --json);
  * then the verdict: 0 ALLOWED, 8 BLOCKED, 9 ERROR, 11 still PENDING at the timeout. `--fail-on` chooses
  * which outcomes fail the gate; a timeout always fails. With several scans the worst outcome decides
  * (timeout > ERROR > BLOCKED > ALLOWED).
@@ -71,7 +71,7 @@ export function outcomeLine(scan: Scan): string {
 
 /** Flags of every waiting command. */
 export const waitFlags = {
-  interval: Flags.string({summary: 'First poll interval; it grows with backoff (500ms, 5s, 1m, or seconds).', default: '5s', helpGroup: 'WAIT'}),
+  interval: Flags.string({summary: 'Longest pause between polls: the first check comes after 0.5s, then the pause doubles up to this (500ms, 5s, 1m, or seconds).', default: '5s', helpGroup: 'WAIT'}),
   timeout: Flags.string({summary: 'Give up (exit 11) when a scan is still PENDING after this long (90s, 10m, or seconds).', default: '10m', helpGroup: 'WAIT'}),
   'fail-on': Flags.string({summary: 'Outcomes that fail the gate: blocked, error (comma list) or never.', default: 'blocked,error', helpGroup: 'WAIT'}),
 }
@@ -163,22 +163,42 @@ export async function makeReporter(json: boolean, write: (line: string) => void)
 
 export interface WaitResult { scans: Scan[]; timedOut: boolean }
 
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+/** Time as the wait loop sees it; tests inject a fake one to check the poll schedule without waiting. */
+export interface Clock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+export const systemClock: Clock = {now: () => Date.now(), sleep: ms => new Promise(r => setTimeout(r, ms))}
+
+/** The pause before the first check of a scan that was just created (a fast service has settled it by then). */
+export const FIRST_POLL_MS = 500
+
+/**
+ * The pause before the next poll: FIRST_POLL_MS first (or the interval when that is shorter), then twice the
+ * previous pause, never more than the interval. With the default 5s: 0.5s, 1s, 2s, 4s, 5s, 5s...
+ */
+export function nextPollDelay(previousMs: number | undefined, intervalMs: number): number {
+  if (previousMs === undefined) return Math.min(FIRST_POLL_MS, intervalMs)
+  return Math.min(intervalMs, previousMs * 2)
+}
 
 /** Consecutive failed polls (after the client's own retries) tolerated before giving up. */
 const MAX_POLL_FAILURES = 3
 
 /**
- * Poll scans until none is PENDING or the deadline passes. The interval grows by half each round, up to
- * six times the first interval (and at most 30s, unless the first interval is longer).
+ * Poll scans until none is PENDING or the deadline passes. Scans given in `initial` (a scan just created) are
+ * first checked after FIRST_POLL_MS; others are read at once. Pauses follow nextPollDelay, cut short by the
+ * deadline.
  */
-export async function waitForScans(client: ModelSecurityClient, uuids: string[], settings: WaitSettings,
-  reporter: WaitReporter = silentReporter(), opts: {initial?: Map<string, Scan>; note?: (m: string) => void} = {}): Promise<WaitResult> {
-  const started = Date.now()
+export async function waitForScans(client: Pick<ModelSecurityClient, 'getScan'>, uuids: string[], settings: WaitSettings,
+  reporter: WaitReporter = silentReporter(),
+  opts: {initial?: Map<string, Scan>; note?: (m: string) => void; clock?: Clock} = {}): Promise<WaitResult> {
+  const clock = opts.clock ?? systemClock
+  const started = clock.now()
   const deadline = started + settings.timeoutMs
   const latest = new Map<string, Scan>(opts.initial ?? [])
-  const maxDelay = Math.max(settings.intervalMs, Math.min(30_000, settings.intervalMs * 6))
-  let delay = settings.intervalMs
+  let delay: number | undefined
   let failures = 0
   reporter.start(uuids)
   const isPending = (u: string) => !latest.has(u) || latest.get(u)!.eval_outcome === 'PENDING'
@@ -189,10 +209,10 @@ export async function waitForScans(client: ModelSecurityClient, uuids: string[],
       const todo = uuids.filter(isPending)
       if (todo.length === 0) return {scans: uuids.map(u => latest.get(u)!), timedOut: false}
       if (!first) {
-        const remaining = deadline - Date.now()
+        const remaining = deadline - clock.now()
         if (remaining <= 0) break
-        await sleep(Math.min(delay, remaining))
-        delay = Math.min(maxDelay, Math.round(delay * 1.5))
+        delay = nextPollDelay(delay, settings.intervalMs)
+        await clock.sleep(Math.min(delay, remaining))
       }
       first = false
       try {
@@ -200,7 +220,7 @@ export async function waitForScans(client: ModelSecurityClient, uuids: string[],
         failures = 0
         for (const s of got) {
           latest.set(s.uuid, s)
-          reporter.update(s, Date.now() - started)
+          reporter.update(s, clock.now() - started)
         }
       } catch (error) {
         // 5xx/network errors survive the client's retries only when the service is really unwell; a few
@@ -208,7 +228,7 @@ export async function waitForScans(client: ModelSecurityClient, uuids: string[],
         if (!(error instanceof DaystromError) || error.exit !== EXIT.NETWORK || ++failures >= MAX_POLL_FAILURES || latest.size === 0) throw error
         opts.note?.(`poll failed (${error.message}); retrying`)
       }
-      if (Date.now() >= deadline && uuids.some(isPending)) break
+      if (clock.now() >= deadline && uuids.some(isPending)) break
     }
     return {scans: uuids.map(u => latest.get(u)!), timedOut: true}
   } finally {

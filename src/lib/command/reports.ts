@@ -1,11 +1,23 @@
 /**
  * Scan reports for CI: SARIF 2.1.0 (GitHub code scanning), JUnit XML (one testcase per rule evaluation) and
- * a markdown summary (a job summary). Pure functions of the scan, its evaluations and its violations.
+ * a markdown summary (a job summary). Pure functions of the scans, their evaluations and their violations.
+ * Each builder takes one scan or several: several scans make one SARIF run holding every scan's results, one
+ * JUnit testsuite per scan, one markdown section per scan.
  */
-import type {Evaluation, Scan, Violation} from '../airs/types.js'
+import type {Evaluation, Model, ModelVersion, Scan, ScanDetails, ScanFile, Violation} from '../airs/types.js'
 import {outcomeReason} from './gate.js'
 
 export interface ReportInput { scan: Scan; evaluations: Evaluation[]; violations: Violation[] }
+/**
+ * A report's data as the collector gathers it: `files`, `model` and `modelVersion` only when a format asked for
+ * them; `details` when the scan was made on this machine (the local scanner's scan_details).
+ */
+export interface ReportData extends ReportInput {
+  files?: ScanFile[]
+  model?: Model | null
+  modelVersion?: ModelVersion | null
+  details?: ScanDetails | null
+}
 export interface ReportOptions {
   toolVersion: string
   /** Prefix of artifact URIs, relative to the repository root (e.g. `models/bert`). */
@@ -38,31 +50,40 @@ const plain = (md: string) => md.replaceAll(/\*\*([^*]+)\*\*/g, '$1').replaceAll
 
 interface RuleInfo { id: string; name: string; description: string; state: string; steps: string[]; url?: string }
 
-function collectRules(input: ReportInput): RuleInfo[] {
+const asList = (input: ReportInput | ReportInput[]): ReportInput[] => Array.isArray(input) ? input : [input]
+
+function collectRules(inputs: ReportInput[]): RuleInfo[] {
   const rules = new Map<string, RuleInfo>()
   const add = (name: string, description: string, state: string) => {
     const id = ruleSlug(name)
     if (!rules.has(id)) rules.set(id, {id, name, description, state, steps: []})
     return rules.get(id)!
   }
-  for (const v of input.violations) {
-    const r = add(v.rule_name, v.rule_description, v.rule_instance_state)
-    if (r.steps.length === 0 && v.remediation?.steps?.length) r.steps = [...v.remediation.steps]
-    if (!r.url && v.remediation?.url) r.url = v.remediation.url
+  for (const input of inputs) {
+    for (const v of input.violations) {
+      const r = add(v.rule_name, v.rule_description, v.rule_instance_state)
+      // a rule BLOCKING in one scan's group and ALLOWING in another's is reported at its strictest
+      if (v.rule_instance_state === 'BLOCKING') r.state = 'BLOCKING'
+      if (r.steps.length === 0 && v.remediation?.steps?.length) r.steps = [...v.remediation.steps]
+      if (!r.url && v.remediation?.url) r.url = v.remediation.url
+    }
+    for (const e of input.evaluations) if (e.result === 'FAILED') add(e.rule_name, e.rule_description, e.rule_instance_state)
   }
-  for (const e of input.evaluations) if (e.result === 'FAILED') add(e.rule_name, e.rule_description, e.rule_instance_state)
   return [...rules.values()].sort((a, b) => a.id.localeCompare(b.id))
 }
 
-/** The SARIF 2.1.0 log: one run, one reportingDescriptor per violated rule, one result per violation. */
-export function buildSarif(input: ReportInput, opts: ReportOptions): Record<string, unknown> {
-  const {scan} = input
-  const rules = collectRules(input)
+/**
+ * The SARIF 2.1.0 log: one run (for one scan or several), one reportingDescriptor per violated rule, one result
+ * per violation.
+ */
+export function buildSarif(input: ReportInput | ReportInput[], opts: ReportOptions): Record<string, unknown> {
+  const inputs = asList(input)
+  const rules = collectRules(inputs)
   const index = new Map(rules.map((r, i) => [r.id, i]))
   const artifacts: string[] = []
   const artifactIndex = new Map<string, number>()
   const fallbackUri = artifactUri('.', opts.artifactRoot) || '.'
-  const results = input.violations.map(v => {
+  const results = inputs.flatMap(({scan, violations}) => violations.map(v => {
     const id = ruleSlug(v.rule_name)
     const uri = v.file ? artifactUri(v.file, opts.artifactRoot) : fallbackUri
     if (v.file && !artifactIndex.has(uri)) {
@@ -86,6 +107,10 @@ export function buildSarif(input: ReportInput, opts: ReportOptions): Record<stri
       },
     }
     return result
+  }))
+  const groups = [...new Set(inputs.map(i => i.scan.security_group_name ? ruleSlug(i.scan.security_group_name) : 'scan'))].sort()
+  const scanProps = (scan: Scan) => ({
+    'airs-scan-uuid': scan.uuid, 'eval-outcome': scan.eval_outcome, 'model-uri': scan.model_uri, 'security-group': scan.security_group_name,
   })
   return {
     $schema: SARIF_SCHEMA,
@@ -109,13 +134,10 @@ export function buildSarif(input: ReportInput, opts: ReportOptions): Record<stri
           properties: {tags: ['security', 'ai-model-security'], 'rule-instance-state': r.state, ...(r.state === 'BLOCKING' ? {'security-severity': '8.0'} : {'security-severity': '4.0'})},
         })),
       }},
-      automationDetails: {id: `daystrom/model-security/${scan.security_group_name ? ruleSlug(scan.security_group_name) : 'scan'}/`},
+      automationDetails: {id: `daystrom/model-security/${groups.join('+')}/`},
       artifacts: artifacts.map(uri => ({location: {uri, uriBaseId: '%SRCROOT%'}})),
       results,
-      properties: {
-        'airs-scan-uuid': scan.uuid, 'eval-outcome': scan.eval_outcome, 'model-uri': scan.model_uri,
-        'security-group': scan.security_group_name,
-      },
+      properties: inputs.length === 1 ? scanProps(inputs[0].scan) : {'airs-scans': inputs.map(i => scanProps(i.scan))},
     }],
   }
 }
@@ -131,25 +153,17 @@ const seconds = (from?: string | null, to?: string | null) => {
   return Number.isFinite(a) && Number.isFinite(b) && b >= a ? ((b - a) / 1000).toFixed(3) : '0'
 }
 
-/** JUnit XML: one testsuite for the scan, one testcase per rule evaluation; FAILED -> failure, ERROR -> error. */
-export function buildJunit(input: ReportInput): string {
+interface Suite { lines: string[]; tests: number; failures: number; errors: number; time: number }
+
+function junitSuite(input: ReportInput): Suite {
   const {scan, evaluations, violations} = input
+  let tests = evaluations.length
   const failures = evaluations.filter(e => e.result === 'FAILED').length
-  const errors = evaluations.filter(e => e.result === 'ERROR').length
+  let errors = evaluations.filter(e => e.result === 'ERROR').length
   const byInstance = new Map<string, Violation[]>()
   for (const v of violations) byInstance.set(v.rule_instance_uuid, [...(byInstance.get(v.rule_instance_uuid) ?? []), v])
   const classname = `model-security.${ruleSlug(scan.security_group_name || 'scan')}`
-  const suiteName = `AIRS model scan: ${scan.model_uri}`
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="daystrom model-security" tests="${evaluations.length}" failures="${failures}" errors="${errors}" time="${seconds(scan.time_started ?? scan.created_at, scan.updated_at)}">`,
-    `  <testsuite name="${xmlEscape(suiteName)}" tests="${evaluations.length}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${xmlEscape(scan.created_at)}" time="${seconds(scan.time_started ?? scan.created_at, scan.updated_at)}">`,
-    '    <properties>',
-    ...[['scan_uuid', scan.uuid], ['eval_outcome', scan.eval_outcome], ['model_uri', scan.model_uri], ['security_group', scan.security_group_name],
-      ['source_type', scan.source_type], ...(scan.error_code ? [['error_code', scan.error_code]] : [])]
-      .map(([k, v]) => `      <property name="${xmlEscape(String(k))}" value="${xmlEscape(String(v ?? ''))}"/>`),
-    '    </properties>',
-  ]
+  const cases: string[] = []
   for (const e of evaluations) {
     const open = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(e.rule_name)}" time="0"`
     if (e.result === 'FAILED') {
@@ -159,36 +173,80 @@ export function buildJunit(input: ReportInput): string {
         : `${e.violation_count} violation(s)`
       const steps = vs.find(v => v.remediation?.steps?.length)?.remediation.steps ?? []
       const text = `${body}${steps.length ? `\nRemediation:\n${steps.map((s, i) => `${i + 1}. ${s}`).join('\n')}` : ''}`
-      lines.push(`${open}>`,
+      cases.push(`${open}>`,
         `      <failure message="${xmlEscape(`${e.rule_name}: ${e.violation_count} violation(s) (${e.rule_instance_state})`)}" type="${xmlEscape(e.rule_instance_state)}">${xmlEscape(text)}</failure>`,
         '    </testcase>')
     } else if (e.result === 'ERROR') {
-      lines.push(`${open}>`,
+      cases.push(`${open}>`,
         `      <error message="${xmlEscape(`${e.rule_name}: the rule could not be evaluated`)}" type="ERROR">${xmlEscape(scan.error_message ?? e.rule_description)}</error>`,
         '    </testcase>')
     } else {
-      lines.push(`${open}/>`)
+      cases.push(`${open}/>`)
     }
   }
   if (evaluations.length === 0 && scan.eval_outcome === 'ERROR') {
-    lines.push(`    <testcase classname="${xmlEscape(classname)}" name="scan" time="0">`,
+    cases.push(`    <testcase classname="${xmlEscape(classname)}" name="scan" time="0">`,
       `      <error message="${xmlEscape(outcomeReason(scan))}" type="${xmlEscape(scan.error_code ?? 'ERROR')}"/>`, '    </testcase>')
-    lines[1] = lines[1].replace(/tests="0" failures="0" errors="0"/, 'tests="1" failures="0" errors="1"')
-    lines[2] = lines[2].replace(/tests="0" failures="0" errors="0"/, 'tests="1" failures="0" errors="1"')
+    tests = 1
+    errors = 1
   }
-  lines.push('  </testsuite>', '</testsuites>')
-  return lines.join('\n')
+  const time = seconds(scan.time_started ?? scan.created_at, scan.updated_at)
+  const lines = [
+    `  <testsuite name="${xmlEscape(`AIRS model scan: ${scan.model_uri}`)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${xmlEscape(scan.created_at)}" time="${time}">`,
+    '    <properties>',
+    ...[['scan_uuid', scan.uuid], ['eval_outcome', scan.eval_outcome], ['model_uri', scan.model_uri], ['security_group', scan.security_group_name],
+      ['source_type', scan.source_type], ...(scan.error_code ? [['error_code', scan.error_code]] : [])]
+      .map(([k, v]) => `      <property name="${xmlEscape(String(k))}" value="${xmlEscape(String(v ?? ''))}"/>`),
+    '    </properties>',
+    ...cases,
+    '  </testsuite>',
+  ]
+  return {lines, tests, failures, errors, time: Number(time)}
+}
+
+/**
+ * JUnit XML: one testsuite per scan, one testcase per rule evaluation; FAILED -> failure, ERROR -> error
+ * (a failed scan without evaluations is one errored testcase).
+ */
+export function buildJunit(input: ReportInput | ReportInput[]): string {
+  const suites = asList(input).map(i => junitSuite(i))
+  const sum = (k: 'tests' | 'failures' | 'errors') => suites.reduce((n, s) => n + s[k], 0)
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="daystrom model-security" tests="${sum('tests')}" failures="${sum('failures')}" errors="${sum('errors')}" time="${suites.reduce((n, s) => n + s.time, 0).toFixed(3)}">`,
+    ...suites.flatMap(s => s.lines),
+    '</testsuites>',
+  ].join('\n')
 }
 
 const ICON: Record<string, string> = {ALLOWED: '✅', BLOCKED: '⛔', ERROR: '❌', PENDING: '⏳'}
 const mdCell = (s: unknown) => String(s ?? '').replaceAll('|', '\\|').replaceAll(/\r?\n/g, '<br>')
 
-/** A markdown summary fit for $GITHUB_STEP_SUMMARY. */
-export function buildMarkdown(input: ReportInput): string {
+const WORST: Record<string, number> = {ALLOWED: 0, BLOCKED: 1, ERROR: 2, PENDING: 3}
+
+/**
+ * A markdown summary fit for $GITHUB_STEP_SUMMARY: one section per scan; with several scans, a table of their
+ * outcomes first.
+ */
+export function buildMarkdown(input: ReportInput | ReportInput[]): string {
+  const inputs = asList(input)
+  if (inputs.length === 1) return markdownSection(inputs[0], '##')
+  const worst = inputs.map(i => i.scan.eval_outcome).sort((a, b) => (WORST[b] ?? 0) - (WORST[a] ?? 0))[0]
+  const head = [
+    `## ${ICON[worst] ?? ''} Model scans: ${inputs.length} scans, worst outcome ${worst}`.replace('##  ', '## '), '',
+    '| Outcome | Model | Security group | Scan |', '| --- | --- | --- | --- |',
+    ...inputs.map(({scan}) => `| ${ICON[scan.eval_outcome] ?? ''} ${scan.eval_outcome} | \`${mdCell(scan.model_uri)}\` | ${mdCell(scan.security_group_name)} | \`${scan.uuid}\` |`),
+    '',
+  ]
+  return [...head, ...inputs.map(i => markdownSection(i, '###'))].join('\n').trimEnd() + '\n'
+}
+
+function markdownSection(input: ReportInput, h: '##' | '###'): string {
+  const sub = `${h}#`
   const {scan, evaluations, violations} = input
   const s = scan.eval_summary
   const out: string[] = [
-    `## ${ICON[scan.eval_outcome] ?? ''} Model scan ${scan.eval_outcome}`.replace('##  ', '## '),
+    `${h} ${ICON[scan.eval_outcome] ?? ''} Model scan ${scan.eval_outcome}`.replace(`${h}  `, `${h} `),
     '',
     `**Model:** \`${scan.model_uri}\`  `,
     `**Security group:** ${scan.security_group_name} (${scan.source_type})  `,
@@ -198,14 +256,14 @@ export function buildMarkdown(input: ReportInput): string {
   if (scan.eval_outcome === 'ERROR') out.push('', `> **Error:** ${[scan.error_code, scan.error_message].filter(Boolean).join(': ') || 'the scan failed'}`)
   if (scan.labels?.length) out.push('', `**Labels:** ${scan.labels.map(l => `\`${l.key}=${l.value}\``).join(' ')}`)
   if (evaluations.length > 0) {
-    out.push('', '### Rule evaluations', '', '| Result | Rule | State | Violations |', '| --- | --- | --- | --- |')
+    out.push('', `${sub} Rule evaluations`, '', '| Result | Rule | State | Violations |', '| --- | --- | --- | --- |')
     const order: Record<string, number> = {FAILED: 0, ERROR: 1, PASSED: 2}
     for (const e of [...evaluations].sort((a, b) => (order[a.result] ?? 3) - (order[b.result] ?? 3) || a.rule_name.localeCompare(b.rule_name))) {
       out.push(`| ${e.result === 'PASSED' ? '✅' : e.result === 'FAILED' ? '❌' : '⚠️'} ${e.result} | ${mdCell(e.rule_name)} | ${e.rule_instance_state} | ${e.violation_count} |`)
     }
   }
   if (violations.length > 0) {
-    out.push('', `### Violations (${violations.length})`, '', '| Rule | State | File | Threat | Description |', '| --- | --- | --- | --- | --- |')
+    out.push('', `${sub} Violations (${violations.length})`, '', '| Rule | State | File | Threat | Description |', '| --- | --- | --- | --- | --- |')
     for (const v of violations) {
       out.push(`| ${mdCell(v.rule_name)} | ${v.rule_instance_state} | ${v.file ? `\`${mdCell(v.file)}\`` : ''} | ${mdCell(v.threat ?? '')} | ${mdCell(v.description)} |`)
     }
@@ -217,7 +275,7 @@ export function buildMarkdown(input: ReportInput): string {
       remediations.push(`**${v.rule_name}**`, '', ...v.remediation.steps.map((st, i) => `${i + 1}. ${st}`),
         ...(v.remediation.url ? ['', `[Documentation](${v.remediation.url})`] : []), '')
     }
-    if (remediations.length) out.push('', '### Remediation', '', ...remediations)
+    if (remediations.length) out.push('', `${sub} Remediation`, '', ...remediations)
   }
   return out.join('\n').trimEnd() + '\n'
 }

@@ -2,6 +2,10 @@
  * Scan lifecycle. A scan is created PENDING with a settle time (`settle_at`) and the request it needs to
  * settle; it settles asynchronously, as on the service.
  *
+ * A LOCAL scan that arrives with `scan_details` needs no work beyond evaluating them, so it is due at once:
+ * the create answer still says PENDING (as the service's does), and the first read settles it. Other scans
+ * settle after the sandbox's settle delay.
+ *
  * Settling is driven by whoever looks: every data-plane request first settles the scans that are due
  * (`settleDue`, one IMMEDIATE transaction per scan), and a timer in the process that created the scan does
  * the same. So `scans create` in one process and `scans wait` in another still see the scan settle — the
@@ -89,6 +93,11 @@ export function setLabels(db: DB, scanUuid: string, labels: Label[], replace: bo
   for (const l of labels) upsert.run(scanUuid, l.key, l.value, ++seq)
 }
 
+/** When a new scan becomes due: at once for a LOCAL scan that brought its scan_details, else after the delay. */
+export function settleAtFor(body: ScanCreate, sourceType: string, settleDelayMs: number, now = Date.now()): number {
+  return sourceType === 'LOCAL' && body.scan_details ? now : now + settleDelayMs
+}
+
 /** Insert a PENDING scan (inside the request's transaction). */
 export function insertScan(db: DB, args: {body: ScanCreate; group: GroupRow; clientId: string; settleDelayMs: number; enabledRules: number}): {uuid: string} {
   const {body, group} = args
@@ -105,7 +114,7 @@ export function insertScan(db: DB, args: {body: ScanCreate; group: GroupRow; cli
   if (group.source_type === 'LOCAL') stored.localPath = localPathOf(body.model_uri)
   db.prepare(`INSERT INTO scans (uuid, created_at, updated_at, model_uri, group_uuid, source_type, eval_outcome, settle_at, request, doc)
     VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)`).run(uuid, now, now, body.model_uri, group.uuid, group.source_type,
-    Date.now() + args.settleDelayMs, JSON.stringify(stored), JSON.stringify(doc))
+    settleAtFor(body, group.source_type, args.settleDelayMs), JSON.stringify(stored), JSON.stringify(doc))
   if (body.labels && body.labels.length > 0) setLabels(db, uuid, body.labels, false)
   return {uuid}
 }

@@ -6,6 +6,8 @@
 import type {ModelSecurityClient} from '../airs/client.js'
 import type {ScanFile} from '../airs/types.js'
 
+type FilesClient = Pick<ModelSecurityClient, 'paginate' | 'listScanFiles'>
+
 export interface FileNode { file: ScanFile; children: FileNode[] }
 
 export interface WalkOptions {
@@ -40,7 +42,7 @@ export function scanFilePath(f: Pick<ScanFile, 'path' | 'parent_path'>): string 
 export const dirQueryPath = (f: ScanFile): string => `/${scanFilePath(f)}`
 
 /** Walk a scan's file tree, one listing (all pages) per directory, a few directories at a time, in listing order. */
-export async function walkScanFiles(client: ModelSecurityClient, scanUuid: string, opts: WalkOptions = {}): Promise<FileNode[]> {
+export async function walkScanFiles(client: FilesClient, scanUuid: string, opts: WalkOptions = {}): Promise<FileNode[]> {
   const maxDepth = opts.maxDepth ?? 64
   let slots = Math.max(1, opts.concurrency ?? 4)
   const queue: Array<() => void> = []
@@ -88,6 +90,6 @@ export function flattenFileTree(nodes: FileNode[]): ScanFile[] {
 }
 
 /** Every entry of a scan's files listing (directories included), the whole tree. */
-export async function listAllScanFiles(client: ModelSecurityClient, scanUuid: string): Promise<ScanFile[]> {
+export async function listAllScanFiles(client: FilesClient, scanUuid: string): Promise<ScanFile[]> {
   return flattenFileTree(await walkScanFiles(client, scanUuid))
 }

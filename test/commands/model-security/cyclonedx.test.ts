@@ -60,6 +60,7 @@ const one = (props: Props, name: string) => {
   return values[0]
 }
 const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 // Files whose blob ids are SHA-256 digests (as the local scanner and the sandbox record them).
 const F_CONFIG = {...FILE_CONFIG, blob_id: sha('config.json')}
@@ -452,6 +453,30 @@ describe('CycloneDX ML-BOM', () => {
 
       const again = await cli(['model-security', 'scans', 'report', scan.uuid, '-o', 'cyclonedx', '--sandbox'], env)
       expect(again.stdout, 'a second fetch of the same scan gives the same bytes').to.equal(report.stdout)
+    })
+
+    it('the gate writes it too: scans create --wait --report cyclonedx=PATH, with exact sizes from the local scan', async () => {
+      const model = join(dir, 'model-gate')
+      mkdirSync(model, {recursive: true})
+      const contents: Record<string, Buffer> = {
+        'config.json': Buffer.from('{"model_type": "demo", "hidden_size": 8}'),
+        'model.pkl': Buffer.from("cposix\nsystem\n(S'id'\ntR.", 'latin1'),
+      }
+      for (const [path, bytes] of Object.entries(contents)) writeFileSync(join(model, path), bytes)
+      const out = join(dir, 'reports', 'model.cdx.json')
+      const gate = await cli(['model-security', 'scans', 'create', '--model-path', model, '--group', 'Default LOCAL', '--wait', '--json',
+        '--report', `cyclonedx=${out}`, '--sandbox'], env)
+      expect(gate.code, gate.stderr).to.equal(8)
+      const scan = JSON.parse(gate.stdout) as {uuid: string}
+      const bom = JSON.parse(readFileSync(out, 'utf8')) as Bom
+      expectValidBom(bom)
+      expect(one(bom.metadata.component.properties, 'daystrom:scan:uuid')).to.equal(scan.uuid)
+      expect(bom.components.map(c => c.name)).to.deep.equal(Object.keys(contents).sort())
+      for (const c of bom.components) {
+        expect(c.hashes, c.name).to.deep.equal([{alg: 'SHA-256', content: sha256(contents[c.name])}])
+        expect(one(c.properties, 'daystrom:file:size'), c.name).to.equal(String(contents[c.name].length))
+      }
+      expect(bom.vulnerabilities.some(v => /^PAIT-PKL-\d+$/.test(v.id))).to.equal(true)
     })
   })
 })

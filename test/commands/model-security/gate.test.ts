@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 
 import {EXIT} from '../../../src/lib/airs/errors.js'
-import {gateExit, outcomeExit, parseFailOn} from '../../../src/lib/command/gate.js'
+import type {Scan} from '../../../src/lib/airs/types.js'
+import {type Clock, FIRST_POLL_MS, gateExit, nextPollDelay, outcomeExit, parseFailOn, parseWaitFlags, waitForScans} from '../../../src/lib/command/gate.js'
 import {apiRequests, expectConforming, jsonError, mockApi, mockToken, requests, resetRequests, run, useCredentials} from '../../helpers/api.js'
 import {
   EVAL_FORMAT, SCAN2_ALLOWED, SCAN2_ERROR, SCAN2_PENDING, SCAN2_UUID, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_PENDING, SCAN_UUID,
@@ -35,6 +36,94 @@ describe('scan gate: --fail-on, outcomes and exit codes', () => {
     expect(gateExit([{eval_outcome: 'BLOCKED'}, {eval_outcome: 'ERROR'}], parseFailOn('blocked'))).to.equal(8)
     expect(gateExit([{eval_outcome: 'ERROR'}, {eval_outcome: 'PENDING'}], all, true)).to.equal(11)
     expect(gateExit([{eval_outcome: 'ALLOWED'}, {eval_outcome: 'PENDING'}], parseFailOn('never'), true)).to.equal(11)
+  })
+})
+
+/** A clock that never waits: sleep() moves time forward and records the pause. */
+function fakeClock(start = 1_000_000): Clock & {sleeps: number[]; t: number} {
+  const c = {
+    t: start, sleeps: [] as number[],
+    now: () => c.t,
+    sleep(ms: number) {
+      c.sleeps.push(ms)
+      c.t += ms
+      return Promise.resolve()
+    },
+  }
+  return c
+}
+
+/** A client whose scans answer PENDING `pendingReads` times, then `final`; each read costs `readMs` of clock time. */
+function scriptedClient(clock: {t: number}, outcomes: Record<string, {pendingReads: number; final: string}>, readMs = 0) {
+  const reads: Array<{uuid: string; at: number}> = []
+  return {
+    reads,
+    getScan(uuid: string): Promise<Scan> {
+      reads.push({uuid, at: clock.t})
+      clock.t += readMs
+      const o = outcomes[uuid]
+      const n = reads.filter(r => r.uuid === uuid).length
+      return Promise.resolve({...SCAN_PENDING, uuid, eval_outcome: n > o.pendingReads ? o.final : 'PENDING'} as Scan)
+    },
+  }
+}
+
+describe('waiting: the adaptive poll schedule (injected clock)', () => {
+  const settings = (interval: string, timeout = '10m') => parseWaitFlags({interval, timeout, 'fail-on': 'blocked,error'})
+
+  it('nextPollDelay: 0.5s first, then doubling up to the interval', () => {
+    const seq = (interval: number, n: number) => {
+      const out: number[] = []
+      let d: number | undefined
+      for (let i = 0; i < n; i++) out.push(d = nextPollDelay(d, interval))
+      return out
+    }
+    expect(seq(5000, 7)).to.deep.equal([500, 1000, 2000, 4000, 5000, 5000, 5000])
+    expect(seq(60_000, 9)).to.deep.equal([500, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000])
+    expect(seq(200, 3)).to.deep.equal([200, 200, 200]) // an interval under 0.5s is never exceeded
+    expect(FIRST_POLL_MS).to.equal(500)
+  })
+
+  it('a scan just created is first checked after 0.5s, then 1s, 2s, 4s, then every --interval', async () => {
+    const clock = fakeClock()
+    const client = scriptedClient(clock, {[SCAN_UUID]: {pendingReads: 6, final: 'BLOCKED'}})
+    const initial = new Map([[SCAN_UUID, {...SCAN_PENDING} as Scan]])
+    const r = await waitForScans(client, [SCAN_UUID], settings('5s'), undefined, {initial, clock})
+    expect(r.timedOut).to.equal(false)
+    expect(r.scans[0].eval_outcome).to.equal('BLOCKED')
+    expect(clock.sleeps).to.deep.equal([500, 1000, 2000, 4000, 5000, 5000, 5000])
+    expect(client.reads.map(x => x.at - 1_000_000)).to.deep.equal([500, 1500, 3500, 7500, 12_500, 17_500, 22_500])
+  })
+
+  it('a fast verdict costs one pause of 0.5s', async () => {
+    const clock = fakeClock()
+    const client = scriptedClient(clock, {[SCAN_UUID]: {pendingReads: 0, final: 'ALLOWED'}})
+    const r = await waitForScans(client, [SCAN_UUID], settings('5s'), undefined, {initial: new Map([[SCAN_UUID, {...SCAN_PENDING} as Scan]]), clock})
+    expect(r.scans[0].eval_outcome).to.equal('ALLOWED')
+    expect(clock.sleeps).to.deep.equal([500])
+  })
+
+  it('scans wait reads at once, then follows the same schedule, only for scans still PENDING', async () => {
+    const clock = fakeClock()
+    const client = scriptedClient(clock, {[SCAN_UUID]: {pendingReads: 1, final: 'ALLOWED'}, [SCAN2_UUID]: {pendingReads: 3, final: 'ERROR'}})
+    const r = await waitForScans(client, [SCAN_UUID, SCAN2_UUID], settings('1500ms'), undefined, {clock})
+    expect(r.scans.map(x => x.eval_outcome)).to.deep.equal(['ALLOWED', 'ERROR'])
+    expect(clock.sleeps).to.deep.equal([500, 1000, 1500])
+    expect(client.reads.filter(x => x.uuid === SCAN_UUID).map(x => x.at - 1_000_000)).to.deep.equal([0, 500])
+    expect(client.reads.filter(x => x.uuid === SCAN2_UUID).map(x => x.at - 1_000_000)).to.deep.equal([0, 500, 1500, 3000])
+  })
+
+  it('the last pause is cut to the deadline, then the wait times out', async () => {
+    const clock = fakeClock()
+    const client = scriptedClient(clock, {[SCAN_UUID]: {pendingReads: 1000, final: 'ALLOWED'}}, 10)
+    const r = await waitForScans(client, [SCAN_UUID], settings('5s', '4s'), undefined, {initial: new Map([[SCAN_UUID, {...SCAN_PENDING} as Scan]]), clock})
+    expect(r.timedOut).to.equal(true)
+    expect(r.scans[0].eval_outcome).to.equal('PENDING')
+    // 500 + 10 (read) + 1000 + 10 + 2000 + 10 = 3530: 470ms were left for the last pause
+    expect(clock.sleeps).to.deep.equal([500, 1000, 2000, 470])
+    // one last read at the deadline, then no more
+    expect(client.reads.map(x => x.at - 1_000_000)).to.deep.equal([500, 1510, 3520, 4000])
+    expect(clock.t - 1_000_000).to.equal(4010)
   })
 })
 

@@ -1,37 +1,19 @@
-import {Ajv} from 'ajv'
-import addFormatsModule from 'ajv-formats'
 import {expect} from 'chai'
 import {XMLParser} from 'fast-xml-parser'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import * as reports from '../../../src/lib/command/reports.js'
 import {artifactUri, type ReportInput, type ReportOptions, ruleSlug, sarifLevel} from '../../../src/lib/command/reports.js'
-import {expectConforming, mockApi, mockToken, requests, resetRequests, ROOT, run, useCredentials} from '../../helpers/api.js'
-import {EVAL_ERROR, EVAL_FORMAT, EVAL_LICENSE, EVALUATIONS, page, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_UUID, VIOLATION_LICENSE, VIOLATION_ONNX, VIOLATION_PICKLE, VIOLATIONS} from '../../fixtures/data.js'
-
-// Two schemas: the official SARIF 2.1.0 (rtm.5) JSON Schema as shipped in @microsoft/jest-sarif (a draft-04 document:
-// its $schema/id are dropped and one of its patterns needs non-unicode regexps to compile under ajv 8), and our own
-// stricter subset (test/fixtures/sarif-2.1.0.schema.json: no unknown properties where we emit them, relative URIs).
-const require = createRequire(import.meta.url)
-const {$schema: _draft, id: _id, ...official} = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as Record<string, unknown>
-const subset = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sarif-2.1.0.schema.json'), 'utf8'))
-const ajv = new Ajv({allErrors: true, strict: false, unicodeRegExp: false})
-;((addFormatsModule as unknown as {default?: (a: Ajv) => void}).default ?? (addFormatsModule as unknown as (a: Ajv) => void))(ajv)
-const validateOfficial = ajv.compile(official)
-const validateSubset = ajv.compile(subset)
-
-function expectValidSarif(doc: unknown): void {
-  expect(validateOfficial(doc), `official SARIF 2.1.0 schema: ${JSON.stringify(validateOfficial.errors, null, 2)}`).to.equal(true)
-  expect(validateSubset(doc), `strict subset: ${JSON.stringify(validateSubset.errors, null, 2)}`).to.equal(true)
-}
+import {expectConforming, jsonError, mockApi, mockToken, requests, resetRequests, run, useCredentials} from '../../helpers/api.js'
+import {expectValidSarif, validateOfficial, validateSubset} from '../../helpers/sarif.js'
+import {EVAL_ERROR, EVAL_FORMAT, EVAL_LICENSE, EVAL_LOADTIME, EVALUATIONS, page, SCAN2_ALLOWED, SCAN2_UUID, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_UUID, VIOLATION_LICENSE, VIOLATION_ONNX, VIOLATION_PICKLE, VIOLATIONS} from '../../fixtures/data.js'
 
 // The fixtures are plain objects (string enums): the report builders take them as the wire types.
-const buildSarif = (i: unknown, o: ReportOptions) => reports.buildSarif(i as ReportInput, o)
-const buildJunit = (i: unknown) => reports.buildJunit(i as ReportInput)
-const buildMarkdown = (i: unknown) => reports.buildMarkdown(i as ReportInput)
+const buildSarif = (i: unknown, o: ReportOptions) => reports.buildSarif(i as ReportInput | ReportInput[], o)
+const buildJunit = (i: unknown) => reports.buildJunit(i as ReportInput | ReportInput[])
+const buildMarkdown = (i: unknown) => reports.buildMarkdown(i as ReportInput | ReportInput[])
 
 const INPUT = {scan: SCAN_BLOCKED, evaluations: EVALUATIONS, violations: VIOLATIONS}
 const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '@', isArray: name => ['testcase', 'testsuite', 'property'].includes(name)})
@@ -149,6 +131,61 @@ describe('scan reports', () => {
     })
   })
 
+  describe('several scans in one report', () => {
+    // a second, LOCAL scan: BLOCKED by a pickle calling os.system (the rule is BLOCKING there)
+    const SCAN2 = {...SCAN2_ALLOWED, eval_outcome: 'BLOCKED', eval_summary: {rules_failed: 1, rules_passed: 5, total_rules: 6}}
+    const EVAL2 = {...EVAL_LOADTIME, uuid: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', scan_uuid: SCAN2_UUID, result: 'FAILED', violation_count: 1}
+    const VIOL2 = {
+      ...VIOLATION_PICKLE, uuid: 'b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e', rule_instance_uuid: EVAL2.rule_instance_uuid, rule_name: EVAL2.rule_name,
+      rule_description: EVAL2.rule_description, description: 'posix.system is called when weights/model.pkl is loaded', file: 'weights/model.pkl',
+      threat: 'PAIT-PKL-100', threat_description: 'Arbitrary code execution at load time', module: 'posix', operator: 'system',
+      remediation: {steps: ['Do not load this file'], url: 'https://docs.paloaltonetworks.com/ai-model-security/load-time'},
+    }
+    const BOTH = [INPUT, {scan: SCAN2, evaluations: [EVAL2], violations: [VIOL2]}]
+
+    it('SARIF: one run with every scan\'s results and rules, valid against both schemas', () => {
+      const doc = buildSarif(BOTH, {toolVersion: '1'}) as unknown as Sarif & {runs: Array<{properties: Record<string, any>; automationDetails: {id: string}}>}
+      expectValidSarif(doc)
+      expect(doc.runs).to.have.length(1)
+      const run = doc.runs[0]
+      expect(run.tool.driver.rules.map(r => r.id)).to.deep.equal(['license-exists', 'load-time-code-execution-check', 'stored-in-approved-file-format'])
+      expect(run.results).to.have.length(4)
+      expect(run.results.map(r => r.properties['airs-scan-uuid'])).to.deep.equal([SCAN_UUID, SCAN_UUID, SCAN_UUID, SCAN2_UUID])
+      const last = run.results[3]
+      expect(run.tool.driver.rules[last.ruleIndex].id).to.equal('load-time-code-execution-check')
+      expect(last.locations[0].physicalLocation.artifactLocation.uri).to.equal('weights/model.pkl')
+      expect(run.properties['airs-scans'].map((p: Record<string, string>) => [p['airs-scan-uuid'], p['eval-outcome']])).to.deep.equal([[SCAN_UUID, 'BLOCKED'], [SCAN2_UUID, 'BLOCKED']])
+      expect(run.automationDetails.id).to.equal('daystrom/model-security/default-hugging-face+default-local/')
+    })
+
+    it('JUnit: a testsuite per scan, the totals summed', () => {
+      const doc = parser.parse(buildJunit(BOTH))
+      expect(doc.testsuites['@tests']).to.equal('5')
+      expect(doc.testsuites['@failures']).to.equal('3')
+      expect(doc.testsuites['@errors']).to.equal('1')
+      const suites = doc.testsuites.testsuite as Array<Record<string, any>>
+      expect(suites.map(x => x['@name'])).to.deep.equal([`AIRS model scan: ${SCAN_BLOCKED.model_uri}`, `AIRS model scan: ${SCAN2.model_uri}`])
+      expect(suites[1].testcase[0].failure['#text']).to.contain('weights/model.pkl: posix.system is called')
+      expect(suites[1].properties.property.find((p: Record<string, string>) => p['@name'] === 'scan_uuid')['@value']).to.equal(SCAN2_UUID)
+      // an errored scan without evaluations still counts once, among the others
+      const withError = parser.parse(buildJunit([...BOTH, {scan: SCAN_ERROR, evaluations: [], violations: []}]))
+      expect(withError.testsuites['@tests']).to.equal('6')
+      expect(withError.testsuites['@errors']).to.equal('2')
+    })
+
+    it('markdown: a table of the outcomes, then a section per scan', () => {
+      const md = buildMarkdown(BOTH)
+      const lines = md.split('\n')
+      expect(lines[0]).to.equal('## ⛔ Model scans: 2 scans, worst outcome BLOCKED')
+      expect(md).to.contain(`| ⛔ BLOCKED | \`${SCAN2.model_uri}\` | Default LOCAL | \`${SCAN2_UUID}\` |`)
+      expect(lines.filter(l => l.startsWith('### '))).to.deep.equal(['### ⛔ Model scan BLOCKED', '### ⛔ Model scan BLOCKED'])
+      expect(lines.filter(l => l.startsWith('#### Violations'))).to.deep.equal(['#### Violations (3)', '#### Violations (1)'])
+      expect(buildMarkdown([INPUT, {scan: SCAN_ERROR, evaluations: [], violations: []}]).split('\n')[0]).to.equal('## ❌ Model scans: 2 scans, worst outcome ERROR')
+      // one scan: unchanged
+      expect(buildMarkdown([INPUT])).to.equal(buildMarkdown(INPUT))
+    })
+  })
+
   describe('model-security scans report', () => {
     beforeEach(() => {
       useCredentials()
@@ -194,6 +231,24 @@ describe('scan reports', () => {
       mockReport()
       const j = await run(['model-security', 'scans', 'report', SCAN_UUID, '--json'])
       expect(JSON.parse(j.stdout)).to.deep.equal(INPUT)
+    })
+
+    it('-o markdown --file appends to an existing file (a job summary); a file that cannot be written exits 7', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'report-'))
+      const summary = join(dir, 'summary.md')
+      writeFileSync(summary, '# Build\n\nother steps wrote this\n')
+      mockReport()
+      const r = await run(['model-security', 'scans', 'report', SCAN_UUID, '-o', 'markdown', '--file', summary])
+      expect(r.exit, r.stderr).to.equal(0)
+      const text = readFileSync(summary, 'utf8')
+      expect(text.startsWith('# Build\n\nother steps wrote this\n\n## ⛔ Model scan BLOCKED\n')).to.equal(true)
+      expect(r.stderr).to.contain(`Appended the markdown report of scan ${SCAN_UUID}`)
+      mockReport()
+      const bad = await run(['model-security', 'scans', 'report', SCAN_UUID, '-o', 'sarif', '--file', join(summary, 'x.sarif'), '--json'])
+      expect(bad.exit).to.equal(7)
+      const err = jsonError(bad.stderr)
+      expect(err.code).to.equal('E_REPORT_WRITE')
+      expect(err.message).to.contain(`--file ${join(summary, 'x.sarif')}: ENOTDIR`)
     })
 
     it('rejects a bad scan UUID, format or absolute --artifact-root (exit 2, nothing sent)', async () => {

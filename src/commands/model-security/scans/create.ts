@@ -1,26 +1,22 @@
 import {Flags} from '@oclif/core'
 import {stat} from 'node:fs/promises'
-import {isAbsolute, resolve} from 'node:path'
+import {isAbsolute} from 'node:path'
 
 import type {ModelSecurityClient} from '../../../lib/airs/client.js'
 import {SCAN_ORIGINS, UUID_RE} from '../../../lib/airs/enums.js'
 import {DaystromError, EXIT, usageError} from '../../../lib/airs/errors.js'
-import type {Scan, ScanCreate, ScanDetails} from '../../../lib/airs/types.js'
-import {assertValid, readConfigInput} from '../../../lib/command/config-input.js'
-import {failedBlockingRules, finishGate, gateExit, makeReporter, parseWaitFlags, waitFlags, waitForScans} from '../../../lib/command/gate.js'
-import {labelsFromFlags} from '../../../lib/command/labels.js'
-import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
-import {renderTable} from '../../../lib/command/output.js'
-import {resolveGroup} from '../../../lib/command/resolve.js'
 import {sourceTypeOfUri} from '../../../lib/airs/source-type.js'
+import type {Scan, ScanCreate, ScanDetails} from '../../../lib/airs/types.js'
+import {assertValid} from '../../../lib/command/config-input.js'
+import {failedBlockingRules, makeReporter, parseWaitFlags, waitFlags, waitForScans} from '../../../lib/command/gate.js'
+import {scanLocally} from '../../../lib/command/local-scan.js'
+import {daystromVersion, ModelSecurityCommand} from '../../../lib/command/model-security.js'
+import {renderTable} from '../../../lib/command/output.js'
+import {parseReportFlags, REPORT_FORMAT_NAMES, reportFlags} from '../../../lib/command/report-formats.js'
+import {resolveGroup} from '../../../lib/command/resolve.js'
+import {PLACEHOLDER_UUID, scanRequestFrom} from '../../../lib/command/scan-request.js'
 import {findingColumns, findingRows, scanColumns, scanDetail} from '../../../lib/command/scan-views.js'
-
-type ScannerModule = typeof import('../../../lib/scanner/index.js')
-type ScanProgress = import('../../../lib/scanner/index.js').ScanProgress
-
-const mib = (n: number) => `${(n / 1_048_576).toFixed(n < 10_485_760 ? 1 : 0)} MiB`
-const progressText = (p: ScanProgress) =>
-  `${p.filesDone}/${p.filesTotal} files, ${mib(p.bytesDone)}/${mib(p.bytesTotal)}${p.currentFile ? `, ${p.currentFile}` : ''}`
+import {deliverVerdict} from '../../../lib/command/verdict.js'
 
 const BODY_FLAGS = ['model-uri', 'model-path', 'group', 'scan-origin', 'model-name', 'model-author', 'model-version', 'allow-pattern', 'ignore-pattern', 'label', 'labels']
 
@@ -28,12 +24,15 @@ export default class ScansCreate extends ModelSecurityCommand<typeof ScansCreate
   static summary = 'Start a scan of a model (remote URI or a local directory), optionally waiting for the verdict.'
   static description = `The security group's source type must match the model: s3:// -> S3, gs:// -> GCS, https://<account>.blob.core.windows.net -> AZURE, https://huggingface.co/ -> HUGGING_FACE, https://<instance>.jfrog.io -> ARTIFACTORY, .../-/ml/models/... -> GITLAB, a local path -> LOCAL.
 
-With --model-path the model is scanned on this machine and the per-file results are sent with the scan (scan_details). With --wait the exit code is the gate: 0 ALLOWED, 8 BLOCKED, 9 ERROR, 11 still PENDING at --timeout (see --fail-on).`
+With --model-path the model is scanned on this machine and the per-file results are sent with the scan (scan_details). With --wait the exit code is the gate: 0 ALLOWED, 8 BLOCKED, 9 ERROR, 11 still PENDING at --timeout (see --fail-on).
+
+With --wait, --report FORMAT=PATH writes CI reports after the verdict (${REPORT_FORMAT_NAMES.join(', ')}; - is stdout; markdown appends, e.g. to $GITHUB_STEP_SUMMARY); the exit code stays the gate's, and a report that cannot be written exits 7 after the others are written.`
   static examples = [
     '<%= config.bin %> <%= command.id %> --model-uri https://huggingface.co/microsoft/DialoGPT-medium --group "Default HUGGING_FACE" --wait',
     '<%= config.bin %> <%= command.id %> --model-path ./model --group "Default LOCAL" -l env=ci -l repo=model-gate --wait --timeout 15m',
     '<%= config.bin %> <%= command.id %> --model-path ./model --dry-run',
     '<%= config.bin %> <%= command.id %> --config scan.json --wait --fail-on error',
+    '<%= config.bin %> <%= command.id %> --model-path ./model --group "Default LOCAL" --wait --report sarif=model.sarif --report junit=model.xml --report markdown="$GITHUB_STEP_SUMMARY"',
   ]
 
   static flags = {
@@ -46,12 +45,14 @@ With --model-path the model is scanned on this machine and the per-file results 
     'model-version': Flags.string({summary: 'Model version (e.g. a branch or tag like main).'}),
     'allow-pattern': Flags.string({summary: 'Only scan files matching this glob (repeatable).', multiple: true}),
     'ignore-pattern': Flags.string({summary: 'Skip files matching this glob (repeatable).', multiple: true}),
+    concurrency: Flags.integer({summary: 'With --model-path: files scanned in parallel (1-64; default: the scanner\'s).', min: 1, max: 64}),
     label: Flags.string({char: 'l', summary: 'Label key=value (repeatable; letters, digits, _ and -).', multiple: true}),
     labels: Flags.string({summary: 'Labels as JSON: \'[{"key":"env","value":"prod"}]\'.'}),
     config: Flags.string({summary: 'Request body from a JSON or YAML file ("-" for stdin), validated before sending.', exclusive: BODY_FLAGS}),
     'dry-run': Flags.boolean({summary: 'Print the request that would be sent and stop (with --model-path: scan locally, show the findings).'}),
     wait: Flags.boolean({char: 'w', summary: 'Wait for the verdict; the exit code is the gate.'}),
     ...waitFlags,
+    ...reportFlags,
   }
 
   async run(): Promise<Scan | ScanCreate | Record<string, unknown>> {
@@ -59,58 +60,26 @@ With --model-path the model is scanned on this machine and the per-file results 
     const dryRun = f['dry-run']
     const wait = f.wait ? parseWaitFlags(f) : undefined
     if (f.wait && dryRun) throw usageError('--wait and --dry-run cannot be combined')
+    const {reports, artifactRoot} = parseReportFlags(f, this.jsonEnabled())
+    if (reports.length > 0 && !f.wait) throw usageError(`--report "${reports[0].spec}": reports are written after the verdict; add --wait`)
+    if (f.concurrency !== undefined && f['model-path'] === undefined) throw usageError(`--concurrency ${f.concurrency}: it only applies to --model-path (files scanned on this machine)`)
     if (!f.config && !f['model-uri'] && !f['model-path']) {
       throw usageError('nothing to scan: pass --model-uri URI, --model-path DIR or --config FILE', undefined, [
         'daystrom model-security scans create --model-uri https://huggingface.co/org/model --group "Default HUGGING_FACE"'])
     }
 
     // 1. The request body, checked locally.
-    let body: ScanCreate
-    let groupRef: string | undefined
-    let source = 'flags'
-    if (f.config) {
-      source = f.config === '-' ? '<stdin>' : f.config
-      const doc = await readConfigInput(f.config)
-      assertValid('ScanCreate', doc, source)
-      body = doc as ScanCreate
-      groupRef = body.security_group_uuid
-    } else {
-      for (const [flag, list] of [['--allow-pattern', f['allow-pattern']], ['--ignore-pattern', f['ignore-pattern']]] as const) {
-        const long = (list ?? []).find(p => p.length > 256 || p.length === 0)
-        if (long !== undefined) throw usageError(`${flag}: patterns must be 1-256 characters, got ${long.length}`)
-      }
-      if (f['model-uri'] !== undefined && f['model-uri'].trim() === '') throw usageError('--model-uri: empty')
-      const labels = labelsFromFlags(f.label, f.labels)
-      groupRef = f.group
-      body = {
-        model_uri: f['model-uri'] ?? resolve(f['model-path']!),
-        security_group_uuid: '',
-        scan_origin: f['scan-origin'] ?? 'MODEL_SECURITY_SDK',
-        ...(f['model-name'] === undefined ? {} : {model_name: f['model-name']}),
-        ...(f['model-author'] === undefined ? {} : {model_author: f['model-author']}),
-        ...(f['model-version'] === undefined ? {} : {model_version: f['model-version']}),
-        ...(f['allow-pattern'] ? {allow_patterns: f['allow-pattern']} : {}),
-        ...(f['ignore-pattern'] ? {ignore_patterns: f['ignore-pattern']} : {}),
-        ...(labels ? {labels} : {}),
-      }
-      if (groupRef !== undefined && UUID_RE.test(groupRef)) body.security_group_uuid = groupRef
-      if (groupRef !== undefined && groupRef.trim() === '') throw usageError('--group: empty')
-    }
+    const {body, groupRef, source} = await scanRequestFrom(f)
     if (!groupRef && !dryRun) {
       throw usageError('--group is required: the security group whose rules judge the scan (name or UUID)', undefined, [
         `daystrom model-security groups list --source-type ${sourceTypeOfUri(body.model_uri) ?? 'LOCAL'}`])
     }
     const modelPath = f['model-path']
-    if (modelPath !== undefined) {
-      const st = await stat(modelPath).catch(() => undefined)
-      if (!st) throw usageError(`--model-path: "${modelPath}" does not exist`)
-    }
+    if (modelPath !== undefined && !(await stat(modelPath).catch(() => undefined))) throw usageError(`--model-path: "${modelPath}" does not exist`)
     const expected = sourceTypeOfUri(body.model_uri)
     if (modelPath === undefined && expected === 'LOCAL' && !isAbsolute(body.model_uri) && !/^file:/i.test(body.model_uri)) {
       this.note(`note: "${body.model_uri}" is read as a local path; use --model-path to scan it on this machine`)
     }
-    // Validate what we can before any request (the group UUID is filled in later when given by name).
-    if (!f.config) assertValid('ScanCreate', {...body, security_group_uuid: body.security_group_uuid || '00000000-0000-4000-8000-000000000000'}, 'flags', true)
 
     // 2. The group: resolved by name, and its source type checked against the model (not in a dry run).
     let client: ModelSecurityClient | undefined
@@ -132,9 +101,12 @@ With --model-path the model is scanned on this machine and the per-file results 
     // 3. A local model is scanned here.
     let findings: ScanDetails | undefined
     if (modelPath !== undefined) {
-      findings = await this.scanLocally(modelPath, f['allow-pattern'], f['ignore-pattern'])
+      findings = await scanLocally(modelPath, {
+        allowPatterns: f['allow-pattern'], ignorePatterns: f['ignore-pattern'], concurrency: f.concurrency, json: this.jsonEnabled(),
+        note: l => this.note(l), warn: l => this.warn(l),
+      })
       body.scan_details = findings
-      assertValid('ScanCreate', {...body, security_group_uuid: body.security_group_uuid || '00000000-0000-4000-8000-000000000000'}, 'scan_details', true)
+      assertValid('ScanCreate', {...body, security_group_uuid: body.security_group_uuid || PLACEHOLDER_UUID}, 'scan_details', true)
     }
 
     if (dryRun) {
@@ -162,44 +134,14 @@ With --model-path the model is scanned on this machine and the per-file results 
     const reporter = await makeReporter(this.jsonEnabled(), this.pagingNote)
     const {scans, timedOut} = await waitForScans(client, [scan.uuid], wait, reporter, {initial: new Map([[scan.uuid, scan]]), note: this.pagingNote})
     const final = scans[0]
-    const failed = this.format() === 'table' ? await failedBlockingRules(client, final).catch(() => []) : []
-    await this.emitObject(final, s => scanDetail(s, failed), scanColumns)
-    return finishGate(this, final, gateExit(scans, wait.failOn, timedOut), j => this.logJson(j))
-  }
-
-
-  private async scanLocally(path: string, allow?: string[], ignore?: string[]): Promise<ScanDetails> {
-    const scanner: ScannerModule = await import('../../../lib/scanner/index.js')
-    const target = resolve(path)
-    const json = this.jsonEnabled()
-    let result: Awaited<ReturnType<ScannerModule['scanPath']>>
-    if (!json && process.stderr.isTTY && !process.env.CI) {
-      const {Listr, ListrLogger, ProcessOutput} = await import('listr2')
-      const logger = new ListrLogger({useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr)})
-      const box: {r?: typeof result} = {}
-      await new Listr([{
-        title: `Scanning ${path}`,
-        task: async (_ctx: unknown, task: {title: string}) => {
-          box.r = await scanner.scanPath(target, {allowPatterns: allow, ignorePatterns: ignore, onProgress: p => { task.title = `Scanning ${path}: ${progressText(p)}` }})
-          task.title = `Scanned ${path}: ${box.r.scanDetails.total_files_scanned} files, ${box.r.scanDetails.total_files_skipped} skipped`
-        },
-      }], {rendererOptions: {logger}, fallbackRendererOptions: {logger}} as never).run()
-      result = box.r!
-    } else {
-      let lastLine = ''
-      let lastAt = 0
-      result = await scanner.scanPath(target, {allowPatterns: allow, ignorePatterns: ignore, onProgress: json ? undefined : p => {
-        const now = Date.now()
-        const done = p.filesDone === p.filesTotal
-        const line = `Scanning ${path}: ${progressText(p)}`
-        if (line === lastLine || (!done && now - lastAt < 500)) return
-        lastLine = line
-        lastAt = now
-        this.note(line)
-      }})
-    }
-    for (const n of result.notes) this.note(`note: ${n}`)
-    if (result.truncated) this.warn(`only the first ${result.scanDetails.files.length} files are reported (the service accepts at most 1000 per scan)`)
-    return result.scanDetails
+    return deliverVerdict({
+      client, scans, timedOut, failOn: wait.failOn, result: final, reports, artifactRoot, toolVersion: daystromVersion(),
+      details: findings ? {scanUuid: scan.uuid, details: findings} : undefined,
+      emit: async () => {
+        const failed = this.format() === 'table' ? await failedBlockingRules(client, final).catch(() => []) : []
+        return this.emitObject(final, s => scanDetail(s, failed), scanColumns)
+      },
+      cmd: this, log: t => this.log(t), logJson: j => this.logJson(j), note: l => this.note(l),
+    })
   }
 }
