@@ -43,7 +43,9 @@ async function scan(root: string, opts: ScanOptions = {}): Promise<ScanReport> {
 
 /** scan_details and notes without the two fields that depend on the clock. */
 function comparable(rep: ScanReport): unknown {
-  const {time_started: _t, scan_duration_ms: _d, ...rest} = rep.scanDetails
+  const rest: Partial<ScanReport['scanDetails']> = {...rep.scanDetails}
+  delete rest.time_started
+  delete rest.scan_duration_ms
   return {scanDetails: rest, notes: rep.notes, truncated: rep.truncated}
 }
 

@@ -36,6 +36,7 @@ import {Worker} from 'node:worker_threads'
 import type {ModelScanIssue} from '../airs/types.js'
 import {type FileResult, type FileTask, type InjectedFault, MAX_ISSUES_PER_FILE, type StopReason, stoppedRecord, type TaskMessage,
   type WorkerMessage} from './file-result.js'
+import type {scanFileTask as ScanFileTask} from './file-scan.js'
 import {ScanAborted} from './io.js'
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts')
@@ -49,7 +50,8 @@ export const MAX_WORKER_HEAP_MB = 16384
 export const IN_THREAD_MAX_BYTES = 1 << 20
 /** How long an idle worker is kept for the next scan in this process. */
 const IDLE_MS = 2000
-const MAX_IDLE = 2 * MAX_CONCURRENCY
+/** Idle workers kept at most (each holds its isolate's memory until IDLE_MS passes). */
+const MAX_IDLE = Math.max(2, availableParallelism())
 /** A worker that has not loaded its entry after this long is given up on (not a file's fault). */
 const BOOT_MS = 60_000
 
@@ -260,7 +262,7 @@ export async function closeIdleWorkers(): Promise<void> {
 /** Workers alive in this process and how many of them are idle (tests). */
 export function poolStats(): {live: number; idle: number} { return {live: live.size, idle: idle.length} }
 
-let inThreadModule: Promise<typeof import('./file-scan.js')> | undefined
+let inThreadModule: Promise<{scanFileTask: typeof ScanFileTask}> | undefined
 
 async function scanInThread(task: FileTask, onBytes: (n: number) => void, signal?: AbortSignal): Promise<FileResult> {
   inThreadModule ??= import('./file-scan.js')
@@ -279,9 +281,8 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
   const active = new Set<ScanWorker>()
   const total = tasks.reduce((a, t) => a + t.size, 0)
   const inThread = o.mode === 'never' || (o.mode === 'auto' && total <= IN_THREAD_MAX_BYTES)
-  /** Why workers could not be started, when they could not. */
-  let unavailable: string | null = null
-  let failed = false
+  // shared by the lanes: why workers could not be started (when they could not); whether a lane failed
+  const state: {unavailable: string | null; failed: boolean} = {unavailable: null, failed: false}
   let next = 0
   const budget = (size: number): number => o.fileTimeoutMs ?? defaultFileTimeoutMs(size)
   const stopAll = (): void => { for (const w of active) w.abort() }
@@ -292,8 +293,8 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
     const drop = (): void => { if (w) active.delete(w); w = null }
     /** This lane's worker (leased on first use); null when scanning in-thread. */
     const take = (): ScanWorker | null => {
-      if (!w && !inThread && unavailable === null) {
-        try { w = lease(o.heapMb) } catch (e) { unavailable = (e as Error).message || String(e); return null }
+      if (!w && !inThread && state.unavailable === null) {
+        try { w = lease(o.heapMb) } catch (e) { state.unavailable = (e as Error).message || String(e); return null }
         active.add(w)
       }
       return w
@@ -331,7 +332,7 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
         } else {
           drop()
           if (end.reason === 'aborted') throw new ScanAborted()
-          if (end.reason === 'startup') { unavailable ??= end.message; continue }
+          if (end.reason === 'startup') { state.unavailable ??= end.message; continue }
           reason = end.reason === 'oom' ? {kind: 'oom', heapMb: o.heapMb}
             : end.reason === 'timeout' ? {kind: 'timeout', budgetMs: budget(task.size)}
             : {kind: 'crash', message: end.message}
@@ -344,7 +345,7 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
     try {
       for (;;) {
         if (o.signal?.aborted) throw new ScanAborted()
-        if (failed) return
+        if (state.failed) return
         const i = next++
         if (i >= tasks.length) return
         ev.onStart?.(i)
@@ -352,7 +353,7 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
         ev.onDone?.(i)
       }
     } catch (e) {
-      failed = true
+      state.failed = true
       stopAll()
       throw e
     } finally {
@@ -369,8 +370,8 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
   const rejected = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown)
   if (rejected.length) throw o.signal?.aborted ? new ScanAborted() : rejected.find((e) => !(e instanceof ScanAborted)) ?? rejected[0]
   const notes: string[] = []
-  if (unavailable !== null) {
-    notes.push(`worker threads unavailable (${unavailable}): files were scanned in the main thread, without the per-file memory limit and time budget`)
+  if (state.unavailable !== null) {
+    notes.push(`worker threads unavailable (${state.unavailable}): files were scanned in the main thread, without the per-file memory limit and time budget`)
   }
   return {results, notes}
 }

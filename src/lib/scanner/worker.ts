@@ -38,11 +38,11 @@ function inject(f: InjectedFault): void {
       halted = true
       setImmediate(() => { throw new Error('injected fault: uncaught exception in the scan worker') })
       return
+    case 'fail':
+      throw new Error('injected fault: result withheld')
     case 'exit':
       halted = true
       process.exit(70)
-    case 'fail':
-      throw new Error('injected fault: result withheld')
   }
 }
 
