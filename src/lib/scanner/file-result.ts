@@ -40,13 +40,13 @@ export type TaskMessage =
 /** worker -> main */
 export type WorkerMessage =
   | {t: 'ready'}
-  | {t: 'bytes'; id: number; n: number}
+  /** Bytes read and formats found since the last report (batched: see worker.ts). */
+  | {t: 'progress'; id: number; bytes: number; formats: string[]}
   | {t: 'issue'; id: number; issue: ModelScanIssue}
   | {t: 'issues-dropped'; id: number; count: number}
-  | {t: 'format'; id: number; format: string}
-  | {t: 'done'; id: number; result: FileResult}
+  | {t: 'done'; id: number; result: FileResult; bytes: number; formats: string[]}
   | {t: 'hashed'; id: number; sha256: string | null; error?: string}
-  | {t: 'failed'; id: number; message: string}
+  | {t: 'failed'; id: number; message: string; bytes: number; formats: string[]}
 
 /**
  * Findings -> issues: the first occurrence of each (source, threat, module, operator, description) in

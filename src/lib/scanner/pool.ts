@@ -319,12 +319,16 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
         if (!worker) return scanInThread(task, onBytes, o.signal)
         const s: Streamed = {bytes: 0, issues: [], dropped: 0, formats: []}
         const fault = testHooks.fault && (testHooks.fault.file === '*' || testHooks.fault.file === task.rel) ? testHooks.fault : undefined
+        const progress = (bytes: number, formats: string[]): void => {
+          if (bytes) { s.bytes += bytes; onBytes(bytes) }
+          for (const f of formats) if (s.formats.length < 20 && !s.formats.includes(f)) s.formats.push(f)
+        }
         const end = await worker.run({t: 'scan', id: nextId++, task, fault}, budget(task.size), (m) => {
-          if (m.t === 'bytes') { s.bytes += m.n; onBytes(m.n) } else if (m.t === 'issue') {
-            if (s.issues.length < MAX_ISSUES_PER_FILE) s.issues.push(m.issue)
-          } else if (m.t === 'issues-dropped') s.dropped = Math.max(s.dropped, m.count)
-          else if (m.t === 'format' && s.formats.length < 20 && !s.formats.includes(m.format)) s.formats.push(m.format)
+          if (m.t === 'progress') progress(m.bytes, m.formats)
+          else if (m.t === 'issue' && s.issues.length < MAX_ISSUES_PER_FILE) s.issues.push(m.issue)
+          else if (m.t === 'issues-dropped') s.dropped = Math.max(s.dropped, m.count)
         })
+        if (end.kind === 'message' && (end.msg.t === 'done' || end.msg.t === 'failed')) progress(end.msg.bytes, end.msg.formats)
         if (end.kind === 'message' && end.msg.t === 'done') return end.msg.result
         let reason: StopReason
         if (end.kind === 'message') {

@@ -46,11 +46,41 @@ function inject(f: InjectedFault): void {
   }
 }
 
+/**
+ * Bytes read and formats found are not worth a message each (a small file would cost twice the
+ * messages): they are batched and sent with the next issue (so a finding always arrives with the
+ * formats known when it was made), at most PROGRESS_MS later, or with the file's final message.
+ */
+const PROGRESS_MS = 100
+const pending = {id: 0, bytes: 0, formats: [] as string[], timer: undefined as NodeJS.Timeout | undefined}
+
+function take(): {bytes: number; formats: string[]} {
+  const out = {bytes: pending.bytes, formats: pending.formats}
+  pending.bytes = 0
+  pending.formats = []
+  if (pending.timer) clearTimeout(pending.timer)
+  pending.timer = undefined
+  return out
+}
+
+function flush(): void {
+  if (!pending.bytes && !pending.formats.length) return
+  const id = pending.id
+  post({t: 'progress', id, ...take()})
+}
+
+function note(id: number, bytes: number, format?: string): void {
+  if (pending.id !== id) { take(); pending.id = id }
+  pending.bytes += bytes
+  if (format !== undefined) pending.formats.push(format)
+  pending.timer ??= setTimeout(flush, PROGRESS_MS)
+}
+
 async function handle(m: TaskMessage): Promise<void> {
   if (m.t === 'hash') {
     let reader: HashingFileReader | undefined
     try {
-      reader = await HashingFileReader.open(m.abs, (n) => post({t: 'bytes', id: m.id, n}))
+      reader = await HashingFileReader.open(m.abs)
       post({t: 'hashed', id: m.id, sha256: await reader.finish()})
     } catch (e) {
       post({t: 'hashed', id: m.id, sha256: null, error: (e as Error).message})
@@ -64,18 +94,19 @@ async function handle(m: TaskMessage): Promise<void> {
     if (fault?.at === 'start') inject(fault)
     let faulted = false
     const result = await scanFileTask(task, {
-      onBytes: (n) => post({t: 'bytes', id, n}),
+      onBytes: (n) => note(id, n),
       onIssue: (issue) => {
+        flush()
         post({t: 'issue', id, issue})
         if (fault?.at === 'finding' && !faulted) { faulted = true; inject(fault) }
       },
       onIssuesDropped: (count) => { if (count === 1 || count % 1000 === 0) post({t: 'issues-dropped', id, count}) },
-      onFormat: (format) => post({t: 'format', id, format}),
+      onFormat: (format) => note(id, 0, format),
     })
     if (fault?.at === 'end') inject(fault)
-    post({t: 'done', id, result})
+    post({t: 'done', id, result, ...take()})
   } catch (e) {
-    post({t: 'failed', id, message: (e as Error).message || String(e)})
+    post({t: 'failed', id, message: (e as Error).message || String(e), ...take()})
   }
 }
 
