@@ -14,6 +14,7 @@ import {validateBody} from '../../src/lib/airs/validate.js'
 import type {FileScanData, ModelScanIssue} from '../../src/lib/airs/types.js'
 import {IN_THREAD_MAX_BYTES, scanPath, ScanAborted, type ScanOptions, type ScanReport} from '../../src/lib/scanner/index.js'
 import {closeIdleWorkers, poolStats, testHooks} from '../../src/lib/scanner/pool.js'
+import {cli, ensureBuilt} from '../helpers/cli.js'
 import {benign, fakeH5, gguf, gzip, kerasConfig, kerasH5, lambdaCode, npy, onnxModel, payload, PW, safetensors, savedModel, tar,
   tempTree, tflite, torchStateDict, validSafetensors, zip} from './fixtures.js'
 
@@ -368,5 +369,20 @@ describe('scanner workers: temp files of a stopped worker', function () {
     expect(spilled.length, 'the member was spilled inside the worker\'s temp directory').to.be.greaterThan(0)
     await closeIdleWorkers()
     expect(readdirSync(tmp).filter((n) => n.startsWith('daystrom-'))).to.deep.equal([])
+  })
+})
+
+describe('scanner workers: the built CLI', function () {
+  this.timeout(180000)
+
+  it('scans in workers from dist (worker.js found next to pool.js): findings reported, no fallback', async () => {
+    ensureBuilt()
+    const dir = tree({'weights.bin': Buffer.alloc(2 << 20, 1), 'evil.pkl': payload(2), 'ok.pkl': benign(2)})
+    const r = await cli(['model-security', 'scans', 'create', '--model-path', dir, '--dry-run'])
+    expect(r.code, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(/evil\.pkl\s+SCANNED\s+pickle\s+\d+\s+1\s+PAIT-PKL-100/)
+    expect(r.stderr).to.match(/Scanning .*3\/3 files/)
+    // the directory is over 1 MiB, so the files went to workers; had worker.js not loaded, this note would say so
+    expect(r.stderr).to.not.match(/worker threads unavailable/)
   })
 })
