@@ -14,6 +14,7 @@ import {validateBody} from '../../src/lib/airs/validate.js'
 import type {FileScanData, ModelScanIssue} from '../../src/lib/airs/types.js'
 import {IN_THREAD_MAX_BYTES, scanPath, ScanAborted, type ScanOptions, type ScanReport} from '../../src/lib/scanner/index.js'
 import {closeIdleWorkers, poolStats, testHooks} from '../../src/lib/scanner/pool.js'
+import {deadlineSignal} from '../../src/lib/scanner/file-scan.js'
 import {cli, ensureBuilt} from '../helpers/cli.js'
 import {benign, fakeH5, gguf, gzip, kerasConfig, kerasH5, lambdaCode, npy, onnxModel, payload, PW, safetensors, savedModel, tar,
   tempTree, tflite, torchStateDict, validSafetensors, zip} from './fixtures.js'
@@ -248,6 +249,39 @@ describe('scanner workers: watchdog and abort', function () {
     for (const p of ['a.pkl', 'c.pkl']) expect(byPath(rep, p).modelscan_status).to.equal('SCANNED')
   })
 
+  it('in-thread, the same budget is read from the clock at the analysers\' abort checks: the file is stopped and reported, and still hashed', async () => {
+    const members = Array.from({length: 3000}, (_v, i) => ({name: `m/${String(i).padStart(4, '0')}.pkl`, data: i === 1500 ? payload(2) : benign(2)}))
+    const data = zip(members)
+    const root = tree({'many.zip': data})
+    const full = byPath(await scan(root, {workers: 'never'}), 'many.zip')
+    expect(full.error_message).to.equal(undefined)
+    expect((full.issues_detected ?? []).map((i) => i.threat)).to.deep.equal(['PAIT-PKL-100'])
+    const cut = byPath(await scan(root, {workers: 'never', fileTimeoutMs: 1}), 'many.zip')
+    expect(cut.modelscan_status).to.equal('SCANNED')
+    expect(cut.error_message).to.match(/^analysis stopped: time budget of 1 ms exceeded after \d+ bytes of \d+ bytes read$/)
+    expect((cut.issues_detected ?? []).some((i) => i.operator === 'resource_exhaustion' && i.threat === null)).to.equal(true)
+    expect(cut.formats).to.deep.equal(['zip'])
+    expect(cut.sha256).to.equal(sha(data))
+  })
+
+  it('the in-thread budget holds inside synchronous code and microtask chains, where no timer can fire', () => {
+    const spin = (ms: number): void => { const end = performance.now() + ms; while (performance.now() < end) { /* no timer can run */ } }
+    const d = deadlineSignal(5)
+    expect(d.signal.aborted).to.equal(false)
+    spin(10)
+    expect(d.signal.aborted).to.equal(true)
+    expect(d.expired()).to.equal(true)
+    expect((d.signal.reason as Error).message).to.equal('time budget exceeded')
+    d.dispose()
+    // the scan's own abort aborts the analysis too, but is not the budget
+    const ac = new AbortController()
+    const p = deadlineSignal(60_000, ac.signal)
+    ac.abort()
+    expect(p.signal.aborted).to.equal(true)
+    expect(p.expired()).to.equal(false)
+    p.dispose()
+  })
+
   it('abort terminates busy workers at once and rejects with ScanAborted', async function () {
     this.timeout(60000)
     const root = tree({'a.pkl': benign(2), 'b.pkl': payload(2), 'c.pkl': benign(3), 'd.pkl': benign(4)})
@@ -312,7 +346,7 @@ describe('scanner workers: pool size, mode and fallback', function () {
     testHooks.workerUrl = new URL('./no-such-worker.js', import.meta.url)
     const rep = await scan(root, {workers: 'always', concurrency: 2})
     const k = rep.notes.findIndex((n) => n.startsWith('worker threads unavailable'))
-    expect(rep.notes[k]).to.match(/^worker threads unavailable \(.*\): files were scanned in the main thread, without the per-file memory limit and time budget$/)
+    expect(rep.notes[k]).to.match(/^worker threads unavailable \(.*\): files were scanned in the main thread, without the per-file memory limit and with the time budget checked only between analysis steps$/)
     rep.notes.splice(k, 1)
     expect(comparable(rep)).to.deep.equal(comparable(reference))
   })

@@ -99,6 +99,7 @@ export interface StoppedFile {
 }
 
 function amount(n: number): string { return n < 1 << 20 ? `${n} bytes` : `${(n / (1 << 20)).toFixed(1)} MB` }
+function duration(ms: number): string { return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s` }
 
 /**
  * The record of a file whose worker died or was stopped: the issues streamed before, plus a
@@ -117,8 +118,8 @@ export function stoppedRecord(s: StoppedFile): FileResult {
     exhaustion = `analysing the file exhausted the scanner's memory (heap limit ${reason.heapMb} MB, ${where}): a file that makes a loader `
       + 'allocate without bound is a denial-of-service vector; the rest of the file was not analysed'
   } else if (reason.kind === 'timeout') {
-    message = `analysis stopped: time budget of ${(reason.budgetMs / 1000).toFixed(1)} s exceeded ${where}`
-    exhaustion = `analysing the file exceeded the scanner's time budget (${(reason.budgetMs / 1000).toFixed(1)} s, ${where}): a file that makes `
+    message = `analysis stopped: time budget of ${duration(reason.budgetMs)} exceeded ${where}`
+    exhaustion = `analysing the file exceeded the scanner's time budget (${duration(reason.budgetMs)}, ${where}): a file that makes `
       + 'a parser run this long is a denial-of-service vector; the rest of the file was not analysed'
   } else {
     message = `analysis stopped: scanner worker failed ${where}: ${reason.message}`

@@ -15,8 +15,10 @@
  * total at most IN_THREAD_MAX_BYTES (1 MiB) is analysed in-thread, because starting a worker costs more
  * than the scan (measured under dist: about 75 ms of CPU and 40-60 ms of wall time on an idle 2-core
  * machine, several times that on a loaded one; from the TypeScript sources 350-700 ms), and one file
- * gains nothing from parallelism. Those files rely on the analysers' own bounds (budgets, caps,
- * cooperative abort); `workers: 'always'` puts every file in a worker, `'never'` none.
+ * gains nothing from parallelism. Those files rely on the analysers' own bounds (budgets, caps) and
+ * get the same time budget, checked cooperatively (between archive members, nested streams, decoder
+ * chunks: a synchronous loop cannot be interrupted in-thread); `workers: 'always'` puts every file in a
+ * worker, `'never'` none.
  *
  * Workers start lazily (no more than there are files) and are kept for IDLE_MS after a scan, unreferenced
  * (they never keep the process alive), so back-to-back scans in one process (tests, the sandbox
@@ -264,10 +266,10 @@ export function poolStats(): {live: number; idle: number} { return {live: live.s
 
 let inThreadModule: Promise<{scanFileTask: typeof ScanFileTask}> | undefined
 
-async function scanInThread(task: FileTask, onBytes: (n: number) => void, signal?: AbortSignal): Promise<FileResult> {
+async function scanInThread(task: FileTask, onBytes: (n: number) => void, timeoutMs: number, signal?: AbortSignal): Promise<FileResult> {
   inThreadModule ??= import('./file-scan.js')
   const {scanFileTask} = await inThreadModule
-  return scanFileTask(task, {onBytes, signal})
+  return scanFileTask(task, {onBytes, signal, timeoutMs})
 }
 
 interface Streamed { bytes: number; issues: ModelScanIssue[]; dropped: number; formats: string[] }
@@ -316,7 +318,7 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
       const onBytes = (n: number): void => ev.onBytes?.(i, n)
       for (;;) {
         const worker = take()
-        if (!worker) return scanInThread(task, onBytes, o.signal)
+        if (!worker) return scanInThread(task, onBytes, budget(task.size), o.signal)
         const s: Streamed = {bytes: 0, issues: [], dropped: 0, formats: []}
         const fault = testHooks.fault && (testHooks.fault.file === '*' || testHooks.fault.file === task.rel) ? testHooks.fault : undefined
         const progress = (bytes: number, formats: string[]): void => {
@@ -375,7 +377,8 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
   if (rejected.length) throw o.signal?.aborted ? new ScanAborted() : rejected.find((e) => !(e instanceof ScanAborted)) ?? rejected[0]
   const notes: string[] = []
   if (state.unavailable !== null) {
-    notes.push(`worker threads unavailable (${state.unavailable}): files were scanned in the main thread, without the per-file memory limit and time budget`)
+    notes.push(`worker threads unavailable (${state.unavailable}): files were scanned in the main thread, without the per-file memory limit `
+      + 'and with the time budget checked only between analysis steps')
   }
   return {results, notes}
 }
