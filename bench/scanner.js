@@ -2,16 +2,21 @@
 /**
  * Local scanner benchmark (plain node ESM; needs a built dist/: `npx tsc -p tsconfig.json`).
  *
- *   node bench/scanner.js                      # ~50 MB dense pickle, 1 GB checkpoint, 2,000 small pickles
+ *   node bench/scanner.js                      # ~50 MB dense pickle, 1 GB checkpoint, 2,000 small pickles, 4 x 512 MB shards
+ *   node bench/scanner.js shards               # only some parts: dense, checkpoint, small, shards
  *   BENCH_SCANNER_BIG_MB=256 node bench/scanner.js
+ *   BENCH_SCANNER_SHARD_MB=512 BENCH_SCANNER_SHARDS=4 BENCH_SCANNER_SHARD_RUNS=3 node bench/scanner.js shards
  *
  * Builds its inputs under a temp dir, measures each case in a fresh child process (so peak RSS is per
- * case), compares with a raw read and `sha256sum` of the same files (page cache warm for all three),
- * prints readable lines, and removes its temp dir. No pass/fail.
+ * case, and covers the scan workers: they are threads of that process), compares with a raw read and
+ * `sha256sum` of the same files (page cache warm for all three), prints readable lines, and removes its
+ * temp dir. The sharded safetensors model is kept in bench/.data (git-ignored) and reused between runs;
+ * it is scanned with one worker and with the default pool (os.availableParallelism() workers), in
+ * alternation, BENCH_SCANNER_SHARD_RUNS times; the best and the median of each are reported. No pass/fail.
  */
 import {spawnSync} from 'node:child_process'
-import {createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {availableParallelism, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {finished} from 'node:stream/promises'
@@ -21,22 +26,24 @@ const DIST = new URL('../dist/lib/scanner/index.js', import.meta.url)
 
 // ------------------------------------------------------------------ child mode: one measurement
 if (process.argv[2] === '--child') {
-  const [, , , kind, target] = process.argv
+  const [, , , kind, target, optsJson] = process.argv
   const mod = kind === 'scan' ? await import(DIST.href) : null
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   let bytes = 0
   let extra = {}
   if (kind === 'read') {
     for await (const chunk of createReadStream(target, {highWaterMark: 4 << 20})) bytes += chunk.length
   } else if (kind === 'scan') {
-    const rep = await mod.scanPath(target)
+    const rep = await mod.scanPath(target, optsJson ? JSON.parse(optsJson) : {})
     const sd = rep.scanDetails
     bytes = sd.model_size_bytes
     extra = {files: sd.files.length, scanned: sd.total_files_scanned, issues: sd.files.reduce((a, f) => a + (f.issues_detected?.length ?? 0), 0),
       statuses: [...new Set(sd.files.map((f) => f.modelscan_status))].join(',')}
   }
   const ms = performance.now() - t0
-  process.stdout.write(JSON.stringify({ms, bytes, maxRssKb: process.resourceUsage().maxRSS, ...extra}) + '\n')
+  const cpu = process.cpuUsage(cpu0)
+  process.stdout.write(JSON.stringify({ms, cpuMs: (cpu.user + cpu.system) / 1000, bytes, maxRssKb: process.resourceUsage().maxRSS, ...extra}) + '\n')
   process.exit(0)
 }
 
@@ -141,9 +148,90 @@ function writeSmallPickles(dir, count) {
   }
 }
 
+/**
+ * A sharded safetensors model (model-0000i-of-0000n.safetensors + index) in bench/.data, built once and
+ * reused while its files have the expected sizes. Tensor data is a pseudo-random 1 MB block repeated.
+ */
+async function ensureShards(dir, count, shardMb) {
+  mkdirSync(dir, {recursive: true})
+  const names = Array.from({length: count}, (_v, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.safetensors`)
+  const tensorsPerShard = 8
+  const tensorBytes = Math.floor((shardMb << 20) / tensorsPerShard / 4) * 4
+  const header = (k) => {
+    const h = {__metadata__: {format: 'pt'}}
+    for (let t = 0; t < tensorsPerShard; t++) {
+      h[`model.layers.${k * tensorsPerShard + t}.weight`] = {dtype: 'F32', shape: [tensorBytes / 4], data_offsets: [t * tensorBytes, (t + 1) * tensorBytes]}
+    }
+    let json = JSON.stringify(h)
+    json += ' '.repeat((8 - (json.length % 8)) % 8)
+    const len = Buffer.alloc(8)
+    len.writeBigUInt64LE(BigInt(json.length))
+    return Buffer.concat([len, Buffer.from(json)])
+  }
+  const block = Buffer.alloc(1 << 20)
+  let seed = 12345
+  for (let i = 0; i < block.length; i += 4) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; block.writeUInt32LE(seed, i) }
+  const weightMap = {}
+  let built = 0
+  for (let k = 0; k < count; k++) {
+    const path = join(dir, names[k])
+    const head = header(k)
+    const size = head.length + tensorsPerShard * tensorBytes
+    for (let t = 0; t < tensorsPerShard; t++) weightMap[`model.layers.${k * tensorsPerShard + t}.weight`] = names[k]
+    if (existsSync(path) && statSync(path).size === size) continue
+    const out = createWriteStream(path)
+    out.write(head)
+    for (let left = tensorsPerShard * tensorBytes; left > 0; left -= block.length) {
+      if (!out.write(block.subarray(0, Math.min(block.length, left)))) await new Promise((r) => out.once('drain', r))
+    }
+    out.end()
+    await finished(out)
+    built++
+  }
+  const index = JSON.stringify({metadata: {total_size: count * tensorsPerShard * tensorBytes}, weight_map: weightMap})
+  const indexPath = join(dir, 'model.safetensors.index.json')
+  if (!existsSync(indexPath) || readFileSync(indexPath, 'utf8') !== index) writeFileSync(indexPath, index)
+  return {names, built}
+}
+
+function reportShards(dir, count, shardMb, runs) {
+  const total = count * shardMb
+  for (const n of readdirNames(dir)) child('read', join(dir, n)) // warm the page cache
+  const n = availableParallelism()
+  const one = []
+  const many = []
+  console.log(`sharded safetensors model: ${count} x ${shardMb} MB in ${dir}, ${runs} runs each, alternating; load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  for (let r = 0; r < runs; r++) {
+    one.push(child('scan', dir, {workers: 'always', concurrency: 1}))
+    many.push(child('scan', dir, {workers: 'always'}))
+    const a = one[r]
+    const b = many[r]
+    console.log(`  run ${r + 1}: 1 worker ${fmt(mbps(a.bytes, a.ms))} MB/s (${fmt(a.ms, 0)} ms, cpu ${fmt(a.cpuMs, 0)} ms, peak RSS ${fmt(a.maxRssKb / 1024)} MB)`
+      + ` | ${n} workers ${fmt(mbps(b.bytes, b.ms))} MB/s (${fmt(b.ms, 0)} ms, cpu ${fmt(b.cpuMs, 0)} ms, peak RSS ${fmt(b.maxRssKb / 1024)} MB)`
+      + ` | ratio ${fmt(a.ms / b.ms, 2)}x | status ${b.statuses}, issues ${b.issues}; load ${loadavg()[0].toFixed(2)}`)
+  }
+  const speeds = (xs) => xs.map((x) => mbps(x.bytes, x.ms))
+  const best = (xs) => Math.max(...xs)
+  const ratios = one.map((a, i) => a.ms / many[i].ms)
+  console.log(`  1 worker:  best ${fmt(best(speeds(one)))} MB/s, median ${fmt(median(speeds(one)))} MB/s`)
+  console.log(`  ${n} workers: best ${fmt(best(speeds(many)))} MB/s, median ${fmt(median(speeds(many)))} MB/s, peak RSS max ${fmt(Math.max(...many.map((x) => x.maxRssKb)) / 1024)} MB`)
+  console.log(`  ${n} workers / 1 worker: best ${fmt(best(ratios), 2)}x, median ${fmt(median(ratios), 2)}x (same run pairs); ${fmt(total)} MB per scan`)
+}
+
+function readdirNames(dir) {
+  return readdirSync(dir).filter((n) => n.endsWith('.safetensors'))
+}
+
 // ------------------------------------------------------------------ measurement helpers
-function child(kind, target) {
-  const r = spawnSync(process.execPath, [SELF, '--child', kind, target], {encoding: 'utf8', maxBuffer: 1 << 20})
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+function child(kind, target, opts) {
+  const args = [SELF, '--child', kind, target]
+  if (opts) args.push(JSON.stringify(opts))
+  const r = spawnSync(process.execPath, args, {encoding: 'utf8', maxBuffer: 1 << 20})
   if (r.status !== 0) throw new Error(`${kind} ${target} failed: ${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
@@ -173,25 +261,43 @@ function reportFile(label, path) {
 }
 
 // ------------------------------------------------------------------ main
+const parts = process.argv.slice(2)
+const want = (p) => parts.length === 0 || parts.includes(p)
 const bigMb = Math.max(1, parseInt(process.env.BENCH_SCANNER_BIG_MB ?? '1024', 10) || 1024)
 const denseMb = Math.max(1, parseInt(process.env.BENCH_SCANNER_DENSE_MB ?? '50', 10) || 50)
+const shardMb = Math.max(1, parseInt(process.env.BENCH_SCANNER_SHARD_MB ?? '512', 10) || 512)
+const shards = Math.max(1, parseInt(process.env.BENCH_SCANNER_SHARDS ?? '4', 10) || 4)
+const shardRuns = Math.max(1, parseInt(process.env.BENCH_SCANNER_SHARD_RUNS ?? '3', 10) || 3)
 const work = mkdtempSync(join(tmpdir(), 'daystrom-bench-scanner-'))
 try {
-  console.log(`daystrom scanner benchmark (node ${process.version}, temp ${work})`)
-  const dense = join(work, 'dense.pkl')
-  const n = await writeDensePickle(dense, denseMb << 20)
-  console.log(`built dense pickle: ${n.toLocaleString()} list items`)
-  reportFile('dense-opcode pickle', dense)
+  console.log(`daystrom scanner benchmark (node ${process.version}, ${availableParallelism()} cores, temp ${work})`)
+  if (want('dense')) {
+    const dense = join(work, 'dense.pkl')
+    const n = await writeDensePickle(dense, denseMb << 20)
+    console.log(`built dense pickle: ${n.toLocaleString()} list items`)
+    reportFile('dense-opcode pickle', dense)
+  }
 
-  const ckpt = join(work, 'checkpoint.pt')
-  await writeCheckpoint(ckpt, bigMb)
-  reportFile('torch-style checkpoint', ckpt)
-  rmSync(ckpt, {force: true})
+  if (want('checkpoint')) {
+    const ckpt = join(work, 'checkpoint.pt')
+    await writeCheckpoint(ckpt, bigMb)
+    reportFile('torch-style checkpoint', ckpt)
+    rmSync(ckpt, {force: true})
+  }
 
-  const smallDir = join(work, 'small')
-  writeSmallPickles(smallDir, 2000)
-  const s = child('scan', smallDir)
-  console.log(`2,000 small pickles: ${fmt(2000 / (s.ms / 1000), 0)} files/s (${fmt(s.ms, 0)} ms), peak RSS ${fmt(s.maxRssKb / 1024)} MB, scanned ${s.scanned}, issues ${s.issues}`)
+  if (want('small')) {
+    const smallDir = join(work, 'small')
+    writeSmallPickles(smallDir, 2000)
+    const s = child('scan', smallDir)
+    console.log(`2,000 small pickles: ${fmt(2000 / (s.ms / 1000), 0)} files/s (${fmt(s.ms, 0)} ms), peak RSS ${fmt(s.maxRssKb / 1024)} MB, scanned ${s.scanned}, issues ${s.issues}`)
+  }
+
+  if (want('shards')) {
+    const dir = fileURLToPath(new URL(`./.data/shards-${shards}x${shardMb}mb`, import.meta.url))
+    const {built} = await ensureShards(dir, shards, shardMb)
+    if (built) console.log(`built ${built} shard(s) in ${dir} (kept for the next run)`)
+    reportShards(dir, shards, shardMb, shardRuns)
+  }
 } finally {
   rmSync(work, {recursive: true, force: true})
 }

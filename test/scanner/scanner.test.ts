@@ -815,12 +815,32 @@ describe('scanner: walk, patterns, scan_details', () => {
 })
 
 describe('scanner: static-only guarantee', () => {
-  it('the engine sources never spawn processes, evaluate code or load modules dynamically', () => {
-    const dir = join(process.cwd(), 'src/lib/scanner')
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
-      const text = readFileSync(join(dir, f), 'utf8')
-      expect(text, f).to.not.match(/child_process|node:vm|\beval\s*\(|new Function\s*\(|\bimport\(|\brequire\(|worker_threads/)
+  const dir = join(process.cwd(), 'src/lib/scanner')
+  // code without comments (prose may say "import (GLOBAL ...)")
+  const code = (t: string): string => t.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1')
+  const sources = (): Array<[string, string]> => readdirSync(dir).filter((n) => /\.(ts|mjs|js|cjs)$/.test(n)).map((n) => [n, code(readFileSync(join(dir, n), 'utf8'))])
+
+  it('the scanner sources never spawn processes, evaluate code or load modules named by data', () => {
+    const files = sources()
+    expect(files.map(([n]) => n)).to.include.members(['engine.ts', 'pickle.ts', 'pool.ts', 'worker.ts', 'worker-tsx.mjs'])
+    for (const [f, text] of files) {
+      expect(text, f).to.not.match(/child_process|node:vm|\beval\s*\(|\bFunction\s*\(|\brequire\s*\(|\beval\s*:/)
+      // dynamic import only of our own modules, by a literal relative name (never a value from a scanned file)
+      for (const m of text.matchAll(/\bimport\s*\(([^)]*)\)/g)) expect(m[1], `${f}: ${m[0]}`).to.match(/^'\.\/[\w-]+\.(js|ts)'$/)
     }
+  })
+
+  it('worker threads run only our own worker entry, found next to the pool', () => {
+    for (const [f, text] of sources()) {
+      if (f !== 'pool.ts' && f !== 'worker.ts') expect(text, f).to.not.match(/worker_threads/)
+      if (f !== 'pool.ts') expect(text, f).to.not.match(/new\s+Worker\b/)
+    }
+    const pool = code(readFileSync(join(dir, 'pool.ts'), 'utf8'))
+    expect([...pool.matchAll(/new\s+Worker\s*\(([^,]*),/g)].map((m) => m[1])).to.deep.equal(['testHooks.workerUrl ?? WORKER_URL'])
+    expect(pool).to.match(/execArgv: \[\],/)
+    expect(pool).to.match(/export const WORKER_URL = new URL\(FROM_SOURCES \? '\.\/worker-tsx\.mjs' : '\.\/worker\.js', import\.meta\.url\)/)
+    const boot = code(readFileSync(join(dir, 'worker-tsx.mjs'), 'utf8'))
+    expect([...boot.matchAll(/\bimport\b[^'\n]*'([^']+)'/g)].map((m) => m[1])).to.deep.equal(['tsx/esm/api', './worker.ts'])
   })
 })
 

@@ -3,8 +3,11 @@
  *
  * `scanPath(target)` walks a file or directory, identifies every file by content, analyses it
  * statically (nothing is ever unpickled, imported or executed) and returns the service's
- * `ScanDetails` plus notes. Files are scanned concurrently by an async pool; each file is read once,
- * front to back, with sha256 computed in the same pass (see io.ts).
+ * `ScanDetails` plus notes. Files are scanned in a pool of worker threads (pool.ts: one file per
+ * worker at a time, `os.availableParallelism()` workers by default, each with a heap limit and a
+ * per-file time budget; findings are streamed out as they are made, so a worker that dies keeps them);
+ * each file is read once, front to back, with sha256 computed in the same pass (see io.ts). Records
+ * and notes come out in path order whatever the number of workers.
  *
  * More than MAX_SCAN_DETAILS_FILES (1000) files: the service's schema caps `files` at 1000. We keep,
  * in this order, every file with issues, every ERROR file, then SCANNED model files, then SKIPPED
@@ -37,14 +40,14 @@
  *    bombs and header tricks, corrupt safetensors/GGUF/npy headers, ONNX custom-op domains and
  *    external-data escapes, dangerous Hydra targets — problems that have no PAIT code of their own.
  */
-import {availableParallelism} from 'node:os'
 import {lstat, readdir, realpath, stat} from 'node:fs/promises'
 import {basename, dirname, join, relative, sep} from 'node:path'
-import type {FileScanData, ModelScanIssue, ScanDetails} from '../airs/types.js'
+import type {FileScanData, ScanDetails} from '../airs/types.js'
 import {MAX_SCAN_DETAILS_FILES} from '../airs/schemas.js'
-import {analyze, type Finding, newFileCtx, type Outcome} from './engine.js'
+import {clip, type FileResult, type FileTask} from './file-result.js'
 import {compileGlob, matchesAny} from './glob.js'
-import {HashingFileReader, ScanAborted} from './io.js'
+import {ScanAborted} from './io.js'
+import {DEFAULT_WORKER_HEAP_MB, defaultConcurrency, MAX_CONCURRENCY, MAX_WORKER_HEAP_MB, MIN_WORKER_HEAP_MB, scanFiles, type WorkerMode} from './pool.js'
 
 export {THREATS, ruleForThreat, type ThreatInfo} from './threats.js'
 export {classifyGlobal} from './policy.js'
@@ -55,18 +58,33 @@ export interface ScanProgress { filesDone: number; filesTotal: number; bytesDone
 export interface ScanOptions {
   allowPatterns?: string[]
   ignorePatterns?: string[]
+  /** Files scanned at once, each in its own worker thread: 1 to 64, default os.availableParallelism(). */
   concurrency?: number
+  /**
+   * Where files are analysed: 'auto' (default) in worker threads, except scans whose files total at most
+   * 1 MiB, which run in the calling thread (a worker would cost more than the scan); 'always' every
+   * file in a worker (hard per-file memory and time limits for every file); 'never' all in-thread.
+   */
+  workers?: WorkerMode
+  /** Heap limit of each scan worker in MB (16 to 16384, default 256); a file that needs more is stopped and reported. */
+  workerHeapMb?: number
+  /** Time budget per file in ms (default 15 s plus 1 s per 8 MB of the file); a file that overruns it is stopped and reported. */
+  fileTimeoutMs?: number
   onProgress?: (p: ScanProgress) => void
   signal?: AbortSignal
 }
+export {DEFAULT_WORKER_HEAP_MB, IN_THREAD_MAX_BYTES, MAX_CONCURRENCY, closeIdleWorkers, defaultFileTimeoutMs, type WorkerMode} from './pool.js'
 export interface ScanReport { scanDetails: ScanDetails; root: string; truncated: boolean; notes: string[] }
 
 interface WalkItem { rel: string; abs: string; size: number; skip?: string }
 
-const MAX_ISSUES_PER_FILE = 500
-
 function toPosix(p: string): string { return sep === '/' ? p : p.split(sep).join('/') }
-function clip(s: string, n: number): string { return s.length > n ? s.slice(0, n - 1) + '…' : s }
+
+function intOption(name: string, v: number | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`scan option ${name} must be an integer from ${min} to ${max} (got ${String(v)})`)
+  return v
+}
 
 async function walk(rootReal: string, options: ScanOptions, notes: string[]): Promise<WalkItem[]> {
   const allow = (options.allowPatterns ?? []).filter((p) => p.trim()).map(compileGlob)
@@ -118,75 +136,13 @@ async function walk(rootReal: string, options: ScanOptions, notes: string[]): Pr
   return out
 }
 
-function toIssues(findings: Finding[]): ModelScanIssue[] {
-  const seen = new Set<string>()
-  const out: ModelScanIssue[] = []
-  for (const f of findings) {
-    const key = `${f.source}\u0000${f.threat}\u0000${f.module}\u0000${f.operator}\u0000${f.description}`
-    if (seen.has(key)) continue
-    seen.add(key)
-    out.push({
-      description: clip(f.description, 4096), source: clip(f.source, 1024), threat: f.threat ?? null,
-      module: f.module == null ? null : clip(f.module, 256), operator: f.operator == null ? null : clip(f.operator, 256),
-    })
-  }
-  return out
-}
-
-async function scanFile(item: WalkItem, rootReal: string, options: ScanOptions, onBytes: (n: number) => void): Promise<{data: FileScanData; notes: string[]}> {
-  const base: FileScanData = {file_path: clip(item.rel, 1024), modelscan_status: 'SKIPPED', blob_id: '', sha256: null, size_bytes: item.size}
-  if (item.skip) return {data: {...base, error_message: clip(item.skip, 1024), formats: [], issues_detected: []}, notes: []}
-  let reader: HashingFileReader
-  try {
-    reader = await HashingFileReader.open(item.abs, onBytes, options.signal)
-  } catch (e) {
-    return {data: {...base, modelscan_status: 'ERROR', error_message: clip(`cannot open: ${(e as Error).message}`, 1024), formats: [], issues_detected: []}, notes: []}
-  }
-  const fx = newFileCtx(item.abs, rootReal, options.signal)
-  let out: Outcome
-  let sha: string | null = null
-  try {
-    try {
-      out = await analyze(reader, item.rel, basename(item.rel), 0, fx, {topLevel: true})
-    } catch (e) {
-      if (options.signal?.aborted || e instanceof ScanAborted) throw new ScanAborted()
-      out = {status: 'error', message: `scanner failure: ${(e as Error).message}`}
-    }
-    try { sha = await reader.finish() } catch (e) {
-      if (options.signal?.aborted) throw new ScanAborted()
-      out = {status: 'error', message: `read error: ${(e as Error).message}`}
-    }
-  } finally {
-    await reader.close().catch(() => {})
-  }
-  let issues = toIssues(fx.findings)
-  const notes = fx.notes.map((n) => n)
-  if (issues.length > MAX_ISSUES_PER_FILE) {
-    notes.push(`${item.rel}: ${issues.length} issues, first ${MAX_ISSUES_PER_FILE} listed`)
-    issues = issues.slice(0, MAX_ISSUES_PER_FILE)
-  }
-  const formats = fx.formats.length ? fx.formats : out.status === 'skipped' && out.notModel ? ['not_model'] : []
-  const data: FileScanData = {...base, blob_id: sha ?? '', sha256: sha, size_bytes: reader.size, formats, issues_detected: issues}
-  if (out.status === 'scanned') {
-    data.modelscan_status = 'SCANNED'
-    if (fx.incompleteTotal) {
-      data.error_message = clip(`partially scanned: ${fx.incompleteTotal} part(s) not analysed: ${fx.incomplete.slice(0, 5).join(' | ')}`, 1024)
-    }
-  } else if (out.status === 'skipped') {
-    data.modelscan_status = issues.length ? 'SCANNED' : 'SKIPPED'
-    data.error_message = clip(out.reason, 1024)
-  } else {
-    // findings made before an error are still reported on a SCANNED record
-    data.modelscan_status = issues.length ? 'SCANNED' : 'ERROR'
-    data.error_message = clip(out.message, 1024)
-  }
-  for (const inc of fx.incomplete.slice(0, 10)) notes.push(`${item.rel}: not analysed: ${inc}`)
-  if (fx.incompleteTotal > 10) notes.push(`${item.rel}: ${fx.incompleteTotal - 10} more part(s) not analysed`)
-  return {data, notes}
-}
-
 /** Scan a file or directory. Rejects with ScanAborted when `signal` aborts. */
 export async function scanPath(target: string, options: ScanOptions = {}): Promise<ScanReport> {
+  const concurrency = intOption('concurrency', options.concurrency, 1, MAX_CONCURRENCY) ?? defaultConcurrency()
+  const heapMb = intOption('workerHeapMb', options.workerHeapMb, MIN_WORKER_HEAP_MB, MAX_WORKER_HEAP_MB) ?? DEFAULT_WORKER_HEAP_MB
+  const fileTimeoutMs = intOption('fileTimeoutMs', options.fileTimeoutMs, 1, 2 ** 31 - 1)
+  const mode = options.workers ?? 'auto'
+  if (!['auto', 'always', 'never'].includes(mode)) throw new RangeError(`scan option workers must be auto, always or never (got ${String(mode)})`)
   const started = new Date()
   const t0 = performance.now()
   const notes: string[] = []
@@ -211,26 +167,28 @@ export async function scanPath(target: string, options: ScanOptions = {}): Promi
   }
   report()
 
-  const results: Array<FileScanData | undefined> = new Array(items.length)
-  const conc = Math.max(1, Math.min(options.concurrency ?? Math.min(8, Math.max(2, availableParallelism() * 2)), 64))
-  let next = 0
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      if (options.signal?.aborted) throw new ScanAborted()
-      const i = next++
-      if (i >= items.length) return
-      const it = items[i]
-      report(it.rel)
-      const {data, notes: n} = await scanFile(it, rootReal, options, (b) => { progress.bytesDone += b; report(it.rel) })
-      results[i] = data
-      for (const x of n) if (notes.length < 1000) notes.push(x)
-      progress.filesDone++
-      report(it.rel)
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(conc, Math.max(1, items.length))}, worker))
+  // files the walk already decided about (symlinks, special files) need no worker
+  const perFile: Array<FileResult | undefined> = new Array<FileResult | undefined>(items.length)
+  const tasks: FileTask[] = []
+  const taskItem: number[] = []
+  items.forEach((it, i) => {
+    if (it.skip === undefined) { tasks.push({rel: it.rel, abs: it.abs, size: it.size, rootReal}); taskItem.push(i); return }
+    perFile[i] = {data: {file_path: clip(it.rel, 1024), modelscan_status: 'SKIPPED', blob_id: '', sha256: null, size_bytes: it.size,
+      error_message: clip(it.skip, 1024), formats: [], issues_detected: []}, notes: []}
+    progress.filesDone++
+  })
+  if (progress.filesDone) report()
+  const pool = await scanFiles(tasks, {size: concurrency, mode, heapMb, fileTimeoutMs, signal: options.signal}, {
+    onStart: (t) => report(tasks[t].rel),
+    onBytes: (t, n) => { progress.bytesDone += n; report(tasks[t].rel) },
+    onDone: (t) => { progress.filesDone++; report(tasks[t].rel) },
+  })
+  pool.results.forEach((r, t) => { perFile[taskItem[t]] = r })
+  const results = perFile as FileResult[]
+  for (const r of results) for (const x of r.notes) if (notes.length < 1000) notes.push(x)
+  for (const x of pool.notes) notes.push(x)
 
-  const all = results as FileScanData[]
+  const all = results.map((r) => r.data)
   const formats = new Set<string>()
   let scanned = 0
   let skipped = 0

@@ -21,8 +21,8 @@ export interface Reader {
 export class BufferReader implements Reader {
   constructor(private readonly buf: Buffer) {}
   get size(): number { return this.buf.length }
-  async read(pos: number, len: number): Promise<Buffer> {
-    return this.buf.subarray(pos, Math.min(this.buf.length, pos + len))
+  read(pos: number, len: number): Promise<Buffer> {
+    return Promise.resolve(this.buf.subarray(pos, Math.min(this.buf.length, pos + len)))
   }
 }
 
