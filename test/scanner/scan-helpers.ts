@@ -14,10 +14,15 @@ export type Issue = NonNullable<FileScanData['issues_detected']>[number]
 const roots: string[] = []
 after(() => { for (const r of roots.splice(0)) rmSync(r, {recursive: true, force: true}) })
 
+/**
+ * Scans run in this thread unless a test asks otherwise: several tests shrink the engine's LIMITS, and a
+ * module-level override reaches only this thread's copy of the engine, not a worker's (test/scanner/workers.test.ts
+ * checks that workers give the same scan_details).
+ */
 export async function scanTree(files: Record<string, Buffer | string>, opts: Parameters<typeof scanPath>[1] = {}): Promise<ScanReport> {
   const root = tempTree(files)
   roots.push(root)
-  const rep = await scanPath(root, opts)
+  const rep = await scanPath(root, {workers: 'never', ...opts})
   const problems = validateBody('ScanDetails', rep.scanDetails)
   expect(problems, JSON.stringify(problems)).to.deep.equal([])
   return rep

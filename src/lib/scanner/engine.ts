@@ -421,7 +421,10 @@ async function scanZip(rIn: Reader, src: string, name: string, depth: number, fx
   try {
     listing = await readZipDirectory(r, LIMITS.maxEntries - fx.entries, fx.budget)
   } catch (e) {
-    if (e instanceof ScanAborted) throw e
+    if (e instanceof ScanAborted) {
+      addFormat(fx, 'zip', fmtOn) // identified by its magic already; stopped while reading the directory
+      throw e
+    }
     if (e instanceof BombError) {
       addFormat(fx, 'zip', fmtOn)
       fx.findings.push({threat: null, source: src, module: 'zip', operator: 'entries', description: `zip bomb not followed: ${e.message}`})

@@ -38,7 +38,7 @@ import {Worker} from 'node:worker_threads'
 import type {ModelScanIssue} from '../airs/types.js'
 import {type FileResult, type FileTask, type InjectedFault, MAX_ISSUES_PER_FILE, type StopReason, stoppedRecord, type TaskMessage,
   type WorkerMessage} from './file-result.js'
-import type {scanFileTask as ScanFileTask} from './file-scan.js'
+import {scanFileTask} from './file-scan.js'
 import {ScanAborted} from './io.js'
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts')
@@ -264,11 +264,9 @@ export async function closeIdleWorkers(): Promise<void> {
 /** Workers alive in this process and how many of them are idle (tests). */
 export function poolStats(): {live: number; idle: number} { return {live: live.size, idle: idle.length} }
 
-let inThreadModule: Promise<{scanFileTask: typeof ScanFileTask}> | undefined
-
+// A static import: the in-thread path must share the engine module with its callers (a dynamic import would give
+// a second engine instance wherever the caller was loaded as CommonJS, e.g. tests under tsx's require hook).
 async function scanInThread(task: FileTask, onBytes: (n: number) => void, timeoutMs: number, signal?: AbortSignal): Promise<FileResult> {
-  inThreadModule ??= import('./file-scan.js')
-  const {scanFileTask} = await inThreadModule
   return scanFileTask(task, {onBytes, signal, timeoutMs})
 }
 
