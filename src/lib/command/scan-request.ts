@@ -6,8 +6,8 @@
 import {resolve} from 'node:path'
 
 import {UUID_RE} from '../airs/enums.js'
-import {usageError} from '../airs/errors.js'
-import type {ScanCreate} from '../airs/types.js'
+import {DaystromError, EXIT, usageError} from '../airs/errors.js'
+import type {ScanCreate, SecurityGroup} from '../airs/types.js'
 import {assertValid, readConfigInput} from './config-input.js'
 import {labelsFromFlags} from './labels.js'
 
@@ -66,4 +66,18 @@ export async function scanRequestFrom(f: ScanCreateFlags): Promise<ScanRequest> 
   // everything but the group, which may still be a name
   assertValid('ScanCreate', {...body, security_group_uuid: body.security_group_uuid || PLACEHOLDER_UUID}, 'flags', true)
   return {body, groupRef: f.group, source: 'flags'}
+}
+
+/**
+ * The group's source type must match the model's (an S3 group cannot scan a Hugging Face model): the error
+ * names the group as the caller knows it (`--group "x"`, a file pointer, a tool argument) and the model likewise,
+ * and says what to use instead.
+ */
+export function assertSourceMatches(group: Pick<SecurityGroup, 'uuid' | 'source_type'>, expected: string | undefined,
+  names: {group: string; model: string; suggestion: string}): void {
+  if (!expected || group.source_type === expected) return
+  throw new DaystromError(`${names.group} is a ${group.source_type} group, but ${names.model} is a ${expected} model; use a ${expected} group`, {
+    code: 'E_SOURCE_TYPE_MISMATCH', exit: EXIT.USAGE, details: {group: group.uuid, group_source_type: group.source_type, model_source_type: expected},
+    suggestions: [names.suggestion],
+  })
 }

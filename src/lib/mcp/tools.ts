@@ -11,7 +11,7 @@ import {resolve} from 'node:path'
 import {z} from 'zod'
 
 import type {ModelSecurityClient} from '../airs/client.js'
-import {DaystromError, EXIT, usageError} from '../airs/errors.js'
+import {DaystromError, usageError} from '../airs/errors.js'
 import {redact} from '../airs/redact.js'
 import {sourceTypeOfUri} from '../airs/source-type.js'
 import type {Evaluation, Label, Page, Rule, RuleInstance, Scan, ScanCreate} from '../airs/types.js'
@@ -19,6 +19,7 @@ import {validateBody} from '../airs/validate.js'
 import {outcomeReason, silentReporter, waitForScans} from '../command/gate.js'
 import {validateLabels} from '../command/labels.js'
 import {resolveGroup, resolveGroupUuid, resolveRule, resolveRuleUuid} from '../command/resolve.js'
+import {assertSourceMatches} from '../command/scan-request.js'
 import type {ScanDiff} from '../scans/diff.js'
 import {compareScans, parseDiffRefs} from '../scans/fetch.js'
 import {parseTimePoint} from '../util/duration.js'
@@ -340,11 +341,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): string[] {
       const group = await resolveGroup(client, a.group)
       const uri = a.model_path === undefined ? a.model_uri! : resolve(a.model_path)
       const expected = sourceTypeOfUri(uri)
-      if (expected && group.source_type !== expected) {
-        throw new DaystromError(`group "${a.group}" is a ${group.source_type} group, but ${uri} is a ${expected} model; use a ${expected} group (list_groups with source_types ["${expected}"])`, {
-          code: 'E_SOURCE_TYPE_MISMATCH', exit: EXIT.USAGE,
-        })
-      }
+      assertSourceMatches(group, expected, {group: `group "${a.group}"`, model: uri, suggestion: `list_groups with source_types ["${expected}"]`})
       const local = a.model_path === undefined ? undefined : await scanLocally(a.model_path, a.allow_patterns, a.ignore_patterns)
       const body: ScanCreate = {
         model_uri: uri, security_group_uuid: group.uuid, scan_origin: 'MODEL_SECURITY_SDK',

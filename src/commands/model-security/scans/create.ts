@@ -4,7 +4,7 @@ import {isAbsolute} from 'node:path'
 
 import type {ModelSecurityClient} from '../../../lib/airs/client.js'
 import {SCAN_ORIGINS, UUID_RE} from '../../../lib/airs/enums.js'
-import {DaystromError, EXIT, usageError} from '../../../lib/airs/errors.js'
+import {usageError} from '../../../lib/airs/errors.js'
 import {sourceTypeOfUri} from '../../../lib/airs/source-type.js'
 import type {Scan, ScanCreate, ScanDetails} from '../../../lib/airs/types.js'
 import {assertValid} from '../../../lib/command/config-input.js'
@@ -14,7 +14,7 @@ import {daystromVersion, ModelSecurityCommand} from '../../../lib/command/model-
 import {renderTable} from '../../../lib/command/output.js'
 import {parseReportFlags, REPORT_FORMAT_NAMES, reportFlags} from '../../../lib/command/report-formats.js'
 import {resolveGroup} from '../../../lib/command/resolve.js'
-import {PLACEHOLDER_UUID, scanRequestFrom} from '../../../lib/command/scan-request.js'
+import {assertSourceMatches, PLACEHOLDER_UUID, scanRequestFrom} from '../../../lib/command/scan-request.js'
 import {findingColumns, findingRows, scanColumns, scanDetail} from '../../../lib/command/scan-views.js'
 import {deliverVerdict} from '../../../lib/command/verdict.js'
 
@@ -87,12 +87,11 @@ With --wait, --report FORMAT=PATH writes CI reports after the verdict (${REPORT_
       client = await this.client()
       const group = await resolveGroup(client, groupRef)
       body.security_group_uuid = group.uuid
-      if (expected && group.source_type !== expected) {
-        throw new DaystromError(`${f.config ? `${source}: security_group_uuid` : '--group'} "${groupRef}" is a ${group.source_type} group, but ${modelPath === undefined ? `the model URI ${body.model_uri}` : `--model-path ${modelPath}`} is a ${expected} model; use a ${expected} group`, {
-          code: 'E_SOURCE_TYPE_MISMATCH', exit: EXIT.USAGE, details: {group: group.uuid, group_source_type: group.source_type, model_source_type: expected},
-          suggestions: [`daystrom model-security groups list --source-type ${expected}`],
-        })
-      }
+      assertSourceMatches(group, expected, {
+        group: `${f.config ? `${source}: security_group_uuid` : '--group'} "${groupRef}"`,
+        model: modelPath === undefined ? `the model URI ${body.model_uri}` : `--model-path ${modelPath}`,
+        suggestion: `daystrom model-security groups list --source-type ${expected}`,
+      })
     } else if (groupRef && !UUID_RE.test(groupRef)) {
       client = await this.client()
       body.security_group_uuid = (await resolveGroup(client, groupRef)).uuid
