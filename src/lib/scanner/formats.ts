@@ -23,7 +23,8 @@ export function looksSafetensors(head: Buffer, size: number): boolean {
   return n > 1 && n <= size - 8 && head[8] === 0x7b /* { */
 }
 
-export async function validateSafetensors(r: Reader): Promise<string[]> {
+/** `metadata`, when given, receives the `__metadata__` string values (for the hidden-content check). */
+export async function validateSafetensors(r: Reader, metadata?: Array<[string, string]>): Promise<string[]> {
   const problems: string[] = []
   if (r.size < 8) return ['file shorter than the 8-byte header length']
   const h = await r.read(0, 8)
@@ -46,7 +47,7 @@ export async function validateSafetensors(r: Reader): Promise<string[]> {
     if (problems.length > 20) break
     if (name === '__metadata__') {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) problems.push('__metadata__ is not an object')
-      else for (const [k, mv] of Object.entries(v)) if (typeof mv !== 'string') problems.push(`__metadata__.${k} is not a string`)
+      else for (const [k, mv] of Object.entries(v)) if (typeof mv !== 'string') problems.push(`__metadata__.${k} is not a string`); else metadata?.push([k, mv])
       continue
     }
     tensors++
@@ -91,11 +92,16 @@ const GGML_TYPES: Record<number, [number, number] | null> = {
 }
 const GGUF_SCALAR: Record<number, number> = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 
-export interface GgufResult { problems: string[]; templates: Array<{key: string; text: string}>; version: number }
+export interface GgufResult {
+  problems: string[]; templates: Array<{key: string; text: string}>; version: number
+  /** Other scalar string values (up to 1 MiB each, 4096 of them, 16 MiB in all), for the hidden-content check. */
+  strings: Array<{key: string; text: string}>
+}
 
 export async function analyzeGguf(r: Reader): Promise<GgufResult> {
   const c = new Cursor(r)
-  const res: GgufResult = {problems: [], templates: [], version: 0}
+  const res: GgufResult = {problems: [], templates: [], version: 0, strings: []}
+  let keptStrings = 0
   const p = res.problems
   try {
     await c.mustNeed(24)
@@ -125,8 +131,11 @@ export async function analyzeGguf(r: Reader): Promise<GgufResult> {
         return
       }
       if (type === 8) {
-        const s = await str(key.startsWith('tokenizer.chat_template') ? 4 << 20 : 0)
-        if (s !== null && key.startsWith('tokenizer.chat_template')) res.templates.push({key, text: s})
+        const template = key.startsWith('tokenizer.chat_template')
+        const keepOther = depth === 0 && res.strings.length < 4096 && keptStrings < 16 << 20
+        const s = await str(template ? 4 << 20 : keepOther ? 1 << 20 : 0)
+        if (s !== null && template) res.templates.push({key, text: s})
+        else if (s !== null && keepOther && s.length >= 16) { res.strings.push({key, text: s}); keptStrings += s.length }
         return
       }
       if (type === 9) {
