@@ -242,7 +242,7 @@ export function maybeHiddenText(s: string): boolean {
  */
 const CALL_RE = new RegExp([
   String.raw`(?<![\w.])(__import__|exec|eval|compile|execfile)[ \t]{0,4}\(`,
-  String.raw`(?<![\w.])(os|posix|nt)[ \t]{0,4}\.[ \t]{0,4}(system|popen|execl|execle|execlp|execlpe|execv|execve|execvp|execvpe|spawnl|spawnle|spawnlp|spawnv|spawnve|spawnvp|fork|forkpty|kill|unlink|remove|rmdir|removedirs)[ \t]{0,4}\(`,
+  String.raw`(?<!\w)(os|posix|nt)[ \t]{0,4}\.[ \t]{0,4}(system|popen|execl|execle|execlp|execlpe|execv|execve|execvp|execvpe|spawnl|spawnle|spawnlp|spawnv|spawnve|spawnvp|fork|forkpty|kill|unlink|remove|rmdir|removedirs)[ \t]{0,4}\(`,
   String.raw`(?<![\w.])subprocess[ \t]{0,4}\.[ \t]{0,4}(Popen|call|run|check_call|check_output|getoutput|getstatusoutput)[ \t]{0,4}\(`,
   String.raw`(?<![\w.])(pty[ \t]{0,4}\.[ \t]{0,4}spawn|socket[ \t]{0,4}\.[ \t]{0,4}socket|shutil[ \t]{0,4}\.[ \t]{0,4}rmtree|importlib[ \t]{0,4}\.[ \t]{0,4}import_module|builtins[ \t]{0,4}\.[ \t]{0,4}(exec|eval|__import__))[ \t]{0,4}\(`,
 ].join('|'), 'g')
