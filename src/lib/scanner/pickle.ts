@@ -72,11 +72,13 @@ export interface PickleBudget {
   notes: string[]
   /** Resource findings already made for this file (one of each kind). */
   raised: Set<string>
+  /** Interned call summaries that replace memoised calls when detail is shed. */
+  callSummaries: Map<string, O>
 }
 
 export function newPickleBudget(): PickleBudget {
   return {charged: 0, next: CHECK_MIN, live: 0, epoch: 1, sheds: 0, walks: 0, roots: new Set(), arenaBytes: 0, coldReads: 0,
-    hidden: newHiddenBudget(), notes: [], raised: new Set()}
+    hidden: newHiddenBudget(), notes: [], raised: new Set(), callSummaries: new Map()}
 }
 
 export interface PickleOptions {
@@ -113,7 +115,9 @@ export interface PickleResult {
 const SHORT_STR = 1024 // longer str values are summarised (their content is examined, not kept)
 const AREF_MIN = 64 // memoised strings longer than this are read through one shared reference
 const TUPLE_KEEP = 16
-const DICT_KEEP = 32
+const DICT_KEEP = 8
+/** Dict entries the analysis reads back (joblib NumpyArrayWrapper state); other entries are summarised. */
+const KEPT_KEYS = new Set(['shape', 'dtype', 'numpy_array_alignment_bytes'])
 const W_MAX = 32
 const MAX_STACK = 1 << 20
 const MAX_MARKS = 1 << 20
@@ -124,7 +128,9 @@ const ARENA_CHUNK = 1 << 20
 const RETAIN_MAX = 128 << 20
 const COLD_MAX = 4_000_000
 const CHECK_MIN = 32 << 20
-const LIVE_LIMIT = 128 << 20
+/** Memoised objects between two memo compactions (small enough that completed containers die young). */
+const YOUNG_MEMO = 32_768
+const LIVE_LIMIT = 48 << 20
 const PROTECT_TOP = 64
 const MAX_JOBLIB_NESTING = 32
 const MAX_CODE_FINDINGS = 20
@@ -132,7 +138,9 @@ const MAX_ALT_READINGS = 8
 /** Expansion: logical size (value slots; a string counts 1 per 64 bytes, up to 1 KiB) vs input bytes. */
 const EXPANSION_UNITS = 2 ** 30
 const EXPANSION_RATIO = 1024
-const SZ_OBJ = 48
+/** Estimated bytes of one value object (V8: header + 7 fields) and of an array's fixed part. */
+const SZ_OBJ = 80
+const SZ_ARR = 32
 
 // value flags
 const F_CODE = 1 // holds a string that is Python code calling exec/eval/os/subprocess/__import__
@@ -145,7 +153,8 @@ interface Glob extends Base { t: 'glob'; module: string; name: string; verdict: 
 interface Call extends Base { t: 'call'; fn: V; args: V[] | null; cls: Glob | null }
 interface Tup extends Base { t: 'tuple'; items: V[] | null; len: number }
 interface Lst extends Base { t: 'list' }
-interface Dct extends Base { t: 'dict'; items: Map<string, V> | null | undefined }
+/** Dicts keep only the entries the analysis reads back (joblib's array state), as key/value pairs. */
+interface Dct extends Base { t: 'dict'; items: V[] | null | undefined }
 interface St extends Base { t: 'set' }
 interface Byt extends Base { t: 'bytes'; len: number }
 /** A str carried as an object: too long to keep (s null), flagged, or a long memoised string in the arena. */
@@ -164,9 +173,10 @@ const FSTR = atom('unk')
 /* Summaries that replace memo containers when retained detail is shed. n is NaN so that appends to a
  * shared summary never accumulate (reads use `n || 1`). One per (type, flags). */
 const SHED: Record<string, O[]> = {}
-for (const t of ['tuple', 'list', 'dict', 'set'] as const) {
+for (const t of ['tuple', 'list', 'dict', 'set', 'bytes'] as const) {
   SHED[t] = Array.from({length: 8}, (_v, f) => (t === 'tuple' ? {t, items: null, len: 0, f, n: NaN, w: 1, e: 0} as Tup
-    : t === 'dict' ? {t, items: null, f, n: NaN, w: 1, e: 0} as Dct : {t, f, n: NaN, w: 1, e: 0} as Lst | St))
+    : t === 'dict' ? {t, items: null, f, n: NaN, w: 1, e: 0} as Dct : t === 'bytes' ? {t, len: 0, f, n: NaN, w: 0, e: 0} as Byt
+      : {t, f, n: NaN, w: 1, e: 0} as Lst | St))
 }
 
 function isObj(v: V): v is O { return typeof v === 'object' && v !== null }
@@ -263,7 +273,11 @@ class StrStore {
 }
 
 /** What the accountant walks from: one per running executor. */
-interface Roots { stack: V[]; objs: V[]; sparse: Map<number, V> | null }
+interface Roots {
+  stack: V[]; objs: V[]; sparse: Map<number, V> | null
+  /** Turn memoised containers that are no longer on the stack (complete) into typed-array summaries. */
+  compact?: (onStack: number) => void
+}
 
 function strText(v: V): string | null {
   if (typeof v === 'string') return v
@@ -436,22 +450,37 @@ function aborted(ctx: Ctx): boolean { return ctx.opts.signal?.aborted === true }
 
 function sizeOf(o: O): number {
   switch (o.t) {
-    case 'tuple': return SZ_OBJ + (o.items ? 16 + 8 * o.items.length : 0)
-    case 'call': return SZ_OBJ + 16 + (o.args ? 16 + 8 * o.args.length : 0)
-    case 'dict': return SZ_OBJ + (o.items ? 64 + 40 * o.items.size : 0)
-    case 'str': return SZ_OBJ + (o.s ? 16 + o.s.length : 0)
+    case 'tuple': return SZ_OBJ + (o.items ? SZ_ARR + 8 * o.items.length : 0)
+    case 'call': return SZ_OBJ + 16 + (o.args ? SZ_ARR + 8 * o.args.length : 0)
+    case 'dict': return SZ_OBJ + (o.items ? SZ_ARR + 8 * o.items.length : 0)
+    case 'str': return SZ_OBJ + (o.s ? 24 + o.s.length : 0)
     default: return SZ_OBJ
   }
 }
 
+/** Small primitive argument lists (a dtype's `('f8', False, True)`, a shape) survive shedding: they are tiny and joblib needs them. */
+function tinyPrimitives(items: V[]): boolean {
+  if (items.length > 4) return false
+  for (const x of items) if (typeof x === 'object' && x !== null || (typeof x === 'string' && x.length > 64)) return false
+  return true
+}
+
 /**
  * Measure what every running executor of the file keeps alive (mark walk over the value graph from stacks
- * and memos, iterative), and shed retained detail when it is over LIVE_LIMIT: containers below the top of
- * each stack lose their kept items, memo containers become shared summaries. Returns the live estimate.
+ * and memos, iterative), and shed retained detail when it is over LIVE_LIMIT: containers and calls below
+ * the top of each stack lose their kept items (tiny primitive ones excepted), and memo entries become
+ * shared summaries (containers, bytes) or interned per-callable summaries (calls). Only precision of
+ * descriptions and of argument checks is lost; imports and calls keep being tracked.
  */
 function collect(ctx: Ctx): void {
   const b = ctx.budget
   b.walks++
+  // containers still on a stack may be being filled; the others are complete and their memo slots become summaries
+  const onStack = ++b.epoch
+  for (const r of b.roots) {
+    for (const v of r.stack) if (typeof v === 'object' && v !== null) v.e = onStack
+    r.compact?.(onStack)
+  }
   const measure = (shed: boolean): number => {
     const ep = ++b.epoch
     const protectEp = shed ? ++b.epoch : -1
@@ -468,17 +497,33 @@ function collect(ctx: Ctx): void {
         const o = work.pop() as O
         bytes += sizeOf(o)
         if (o.t === 'tuple' && o.items) {
-          for (const x of o.items) visit(x, mark)
-          if (shedding) { o.items = null; o.w = 1 }
+          if (shedding && !(tinyPrimitives(o.items) && o.items.every((x) => typeof x !== 'string'))) { o.items = null; o.w = 1 } else for (const x of o.items) visit(x, mark)
         } else if (o.t === 'call') {
           visit(o.fn, mark)
           if (o.cls) visit(o.cls, mark)
-          if (o.args) { for (const x of o.args) visit(x, mark); if (shedding) { o.args = null; o.w = 1 } }
+          if (o.args) {
+            if (shedding && !tinyPrimitives(o.args)) { o.args = null; o.w = 1 } else for (const x of o.args) visit(x, mark)
+          }
         } else if (o.t === 'dict' && o.items) {
-          for (const x of o.items.values()) visit(x, mark)
-          if (shedding) { o.items = null; o.w = 1 }
+          if (shedding) { o.items = null; o.w = 1 } else for (const x of o.items) visit(x, mark)
         }
       }
+    }
+    const summary = (v: O): V | null => {
+      if (v.e === protectEp || v.n >= 65536) return null
+      if (isContainer(v)) return SHED[v.t][v.f & 7]
+      if (v.t === 'bytes') return SHED.bytes[v.f & 7]
+      if (v.t === 'call' && v.args === null && isObj(v.fn) && v.fn.t === 'glob') {
+        const key = `${v.fn.key}|${v.cls?.key ?? ''}|${v.f}`
+        let c = b.callSummaries.get(key)
+        if (!c) {
+          if (b.callSummaries.size >= 10_000) return null
+          c = {t: 'call', fn: v.fn, args: null, cls: v.cls, f: v.f, n: 1, w: 1, e: 0}
+          b.callSummaries.set(key, c)
+        }
+        return c
+      }
+      return null
     }
     for (const r of b.roots) {
       bytes += 8 * (r.stack.length + r.objs.length) + 80 * (r.sparse?.size ?? 0)
@@ -489,20 +534,27 @@ function collect(ctx: Ctx): void {
     }
     for (const r of b.roots) {
       for (const v of r.stack) visit(v, ep)
+      drain(ep, shed)
       for (let i = 0; i < r.objs.length; i++) {
-        const v = r.objs[i]
-        if (shed && isObj(v) && isContainer(v) && v.e !== protectEp && !(v.n >= 65536)) {
-          r.objs[i] = SHED[v.t][v.f & 7]
-          continue
+        let v = r.objs[i]
+        if (shed && isObj(v) && (isContainer(v) || v.t === 'bytes')) {
+          const sv = summary(v)
+          if (sv) r.objs[i] = v = sv
         }
         visit(v, ep)
+        drain(ep, shed)
+        if (shed && isObj(v) && v.t === 'call') {
+          const sv = summary(v)
+          if (sv) r.objs[i] = sv
+        }
       }
       if (r.sparse) for (const v of r.sparse.values()) visit(v, ep)
       drain(ep, shed)
     }
     return bytes
   }
-  let live = measure(false)
+  // allocations alone since the last walk put it far over the limit: shed in one pass instead of measuring first
+  let live = b.live + b.charged > 2 * LIVE_LIMIT ? LIVE_LIMIT + 1 : measure(false)
   if (live > LIVE_LIMIT) {
     b.sheds++
     live = measure(true)
@@ -510,6 +562,8 @@ function collect(ctx: Ctx): void {
   }
   b.live = live
   b.charged = 0
+  // walk again once allocations match what is live (amortised: a walk costs about what was allocated since the
+  // last one), at least every CHECK_MIN; live can then reach about twice LIVE_LIMIT between walks
   b.next = Math.max(CHECK_MIN, live)
 }
 
@@ -675,15 +729,20 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
    * Typed arrays indexed by slot (kind, value/position, str length) so millions of memoised strings and
    * numbers cost ~11 bytes each plus their bytes (kept by `arena`, see StrStore), and nothing for the GC;
    * objects live in `objs`. Far-out sparse indices go to a Map (capped: no pickler writes them).
-   * K_FSTR: a str at a file position (current window, a retained window, or read again); K_ASTR: in the arena.
+   * K_FSTR: a str at a file position (current window, a retained window, or read again); K_ASTR: in the arena;
+   * K_TUP: a tuple summary (logical size in vals, flags in refLen); K_CSUM: the same for a list/dict/set/bytes
+   * no longer on the stack at an accountant walk (refLen = flags | type << 8). Picklers fill a container while
+   * it is on the stack, right after memoising it; once it left the stack it is complete, so memo-heavy streams
+   * keep one object per container only until the next walk.
    */
-  const K_EMPTY = 0, K_ASTR = 1, K_NUM = 2, K_OBJ = 3, K_NULL = 4, K_TRUE = 5, K_FALSE = 6, K_FSTR = 7
+  const K_EMPTY = 0, K_ASTR = 1, K_NUM = 2, K_OBJ = 3, K_NULL = 4, K_TRUE = 5, K_FALSE = 6, K_FSTR = 7, K_TUP = 8, K_CSUM = 9
   // sized for the stream up front (untouched pages cost nothing), so growth is rare
   let mcap = Math.max(1024, Math.min(Math.floor(c.remaining / 4), MAX_MEMO + 1024))
   let kinds = new Uint8Array(mcap)
   let vals = new Float64Array(mcap)
   let refLen = new Uint16Array(mcap)
   let memoCount = 0
+  let memoHighPut = 0
   let memoOverflow = false
   let sparseFull = false
   const grow = (idx: number): void => {
@@ -730,7 +789,9 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
   const syncWindow = (): void => { if (c.win !== curWin) retireWindow() }
   const memoHas = (idx: number): boolean => (idx < mcap && kinds[idx] !== K_EMPTY) || (roots.sparse !== null && roots.sparse.has(idx))
   const arefObj = (off: number, len: number, f: number): Str => { charge(SZ_OBJ); return {t: 'str', s: null, ar: arena, off, len, f, n: 1 + (Math.min(len, 1024) >> 6), w: 0, e: 0} }
+  let youngMemo = 0
   const setObj = (idx: number, v: V): void => {
+    if (++youngMemo >= YOUNG_MEMO) collectDue = true
     if (kinds[idx] === K_OBJ) objs[vals[idx]] = v
     else { kinds[idx] = K_OBJ; vals[idx] = objs.length; objs.push(v) }
   }
@@ -785,6 +846,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       return
     }
     if (idx >= mcap) grow(idx)
+    if (idx >= memoHighPut) memoHighPut = idx + 1
     if (typeof v === 'string') {
       if (putStr(idx, v)) return
       ctx.strBudget -= v.length + 32
@@ -796,6 +858,13 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     if (v === null) { kinds[idx] = K_NULL; return }
     if (v === true) { kinds[idx] = K_TRUE; return }
     if (v === false) { kinds[idx] = K_FALSE; return }
+    if (v.t === 'tuple' && !(v.items && v.items.some((x) => isObj(x) && (x.t === 'glob' || x.t === 'call')))) {
+      // tuples are immutable: a later memo read needs their flags and logical size, not the object (memo-heavy
+      // streams would otherwise keep one object per tuple); tuples holding imports or calls stay whole
+      if (kinds[idx] === K_OBJ) objs[vals[idx]] = null
+      kinds[idx] = K_TUP; vals[idx] = v.n; refLen[idx] = v.f
+      return
+    }
     setObj(idx, v)
   }
   /** The memo value; FSTR means "a str at file offset vals[idx] of refLen[idx] bytes" (see loadFstr). */
@@ -820,6 +889,18 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
         }
         case K_NUM: return vals[idx]
         case K_OBJ: return objs[vals[idx]]
+        case K_TUP: charge(SZ_OBJ); return {t: 'tuple', items: null, len: 0, f: refLen[idx], n: vals[idx], w: 1, e: 0}
+        case K_CSUM: {
+          charge(SZ_OBJ)
+          const f = refLen[idx] & 0xff
+          const n = vals[idx]
+          switch (refLen[idx] >> 8) {
+            case 1: return {t: 'list', f, n, w: 1, e: 0}
+            case 2: return {t: 'dict', items: null, f, n, w: 1, e: 0}
+            case 3: return {t: 'set', f, n, w: 1, e: 0}
+            default: return {t: 'bytes', len: 0, f, n, w: 0, e: 0}
+          }
+        }
         case K_NULL: return null
         case K_TRUE: return true
         case K_FALSE: return false
@@ -830,6 +911,35 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     if (sv !== undefined) return sv
     if (memoOverflow || sparseFull) return DROPPED
     throw new Malformed(`memo value ${idx} not found at offset ${c.pos}`)
+  }
+  // memo slots from compactFrom on have not been examined yet; `recheck` holds slots whose container was still on the stack
+  let compactFrom = 0
+  let recheck: number[] = []
+  roots.compact = (onStack: number): void => {
+    const lim = Math.min(mcap, Math.max(memoCount, memoHighPut))
+    const again = recheck
+    recheck = []
+    const one = (idx: number): void => {
+      if (kinds[idx] !== K_OBJ) return
+      const oi = vals[idx]
+      const v = objs[oi]
+      if (!isObj(v)) return
+      const code = v.t === 'list' ? 1 : v.t === 'dict' && !v.items ? 2 : v.t === 'set' ? 3 : v.t === 'bytes' ? 4 : 0
+      if (!code) return
+      if (v.e === onStack) { if (recheck.length < MAX_STACK) recheck.push(idx); return }
+      kinds[idx] = K_CSUM; vals[idx] = v.n || 1; refLen[idx] = (v.f & 0xff) | (code << 8)
+      objs[oi] = null
+    }
+    for (const idx of again) one(idx)
+    for (let idx = compactFrom; idx < lim; idx++) one(idx)
+    compactFrom = lim
+    youngMemo = 0
+  }
+  /** Compaction alone (no walk): frequent enough that completed containers die young (no old-space garbage). */
+  const compactMemo = (): void => {
+    const onStack = ++budget.epoch
+    for (const v of stack) if (typeof v === 'object' && v !== null) v.e = onStack
+    roots.compact?.(onStack)
   }
   const loadFstr = async (idx: number): Promise<V> => {
     const off = vals[idx]
@@ -865,7 +975,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       } else n += 1
     }
     const keep = items.length <= TUPLE_KEEP && w <= W_MAX
-    charge(SZ_OBJ + (keep ? 8 * items.length : 0))
+    charge(SZ_OBJ + (keep ? SZ_ARR + 8 * items.length : 0))
     if (n >= EXPANSION_UNITS) checkExpansion(n, offset)
     return {t: 'tuple', items: keep ? items : null, len: items.length, f, n, w: keep ? w : 1, e: 0}
   }
@@ -1085,7 +1195,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       for (const a of args) w += isObj(a) ? a.w : typeof a === 'string' ? a.length >> 6 : 0
       if (w > W_MAX) { keep = false; w = 1 }
     }
-    charge(SZ_OBJ + (keep && args ? 8 * args.length : 0))
+    charge(SZ_OBJ + (keep && args ? SZ_ARR + 8 * args.length : 0))
     return {t: 'call', fn, args: keep ? args : null, cls, f: resultF, n: 1, w, e: 0}
   }
 
@@ -1109,10 +1219,10 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       t.n += nk + nv
       if (isObj(k)) t.f |= k.f
       if (isObj(v)) t.f |= v.f
-      if (t.items !== null && typeof k === 'string') {
-        if (t.items === undefined) t.items = new Map()
+      if (t.items !== null && typeof k === 'string' && KEPT_KEYS.has(k)) {
         const w = isObj(v) ? v.w : typeof v === 'string' ? v.length >> 6 : 0
-        if (t.items.size < DICT_KEEP && t.w + w <= W_MAX) { t.items.set(k, v); t.w += w; charge(40) } else { t.items = null; t.w = 1 }
+        t.items ??= []
+        if (t.items.length < 2 * DICT_KEEP && t.w + w <= W_MAX) { t.items.push(k, v); t.w += w; charge(SZ_ARR) } else { t.items = null; t.w = 1 }
       }
       if (t.n >= EXPANSION_UNITS) checkExpansion(t.n, offset)
       return
@@ -1193,9 +1303,11 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     if (obj.t !== 'call') return
     const isWrapper = (g: V): boolean => isObj(g) && g.t === 'glob' && g.module === 'joblib.numpy_pickle' && g.name === 'NumpyArrayWrapper'
     if (!isWrapper(obj.fn) && !(obj.cls && isWrapper(obj.cls))) return
-    if (!isObj(state) || state.t !== 'dict' || !state.items) throw new Malformed('joblib NumpyArrayWrapper state is not a readable dict')
-    const shapeV = state.items.get('shape')
-    const dtypeV = state.items.get('dtype')
+    if (!isObj(state) || state.t !== 'dict' || state.items === null) throw new Malformed('joblib NumpyArrayWrapper state is not a readable dict')
+    const kv = state.items ?? []
+    const get = (key: string): V | undefined => { for (let i = kv.length - 2; i >= 0; i -= 2) if (kv[i] === key) return kv[i + 1]; return undefined }
+    const shapeV = get('shape')
+    const dtypeV = get('dtype')
     const shape = tupleItems(shapeV ?? null)
     let dtypeStr: string | undefined
     if (isObj(dtypeV ?? null) && (dtypeV as O).t === 'call') {
@@ -1208,7 +1320,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     }
     const item = dtypeItemSize(dtypeStr)
     if (item === undefined) throw new Malformed(`unknown numpy dtype ${dtypeStr} in joblib array`)
-    if (state.items.has('numpy_array_alignment_bytes')) {
+    if (get('numpy_array_alignment_bytes') !== undefined) {
       const pad = await c.readU8()
       if (pad > c.remaining) throw new Truncated('joblib alignment padding runs past the end')
       c.skip(pad)
@@ -1293,7 +1405,11 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
   const slowOne = async (): Promise<boolean> => {
     syncWindow()
     if (ctx.pending.length) await drainPending(ctx)
-    if (collectDue || budget.charged >= budget.next) { collect(ctx); collectDue = false }
+    if (collectDue) {
+      if (budget.charged >= budget.next) collect(ctx)
+      else if (youngMemo >= YOUNG_MEMO) compactMemo()
+      collectDue = false
+    }
     if (c.pos >= c.winEnd && !(await c.need(1))) throw new Truncated(`no STOP opcode before the end of the data (offset ${c.pos})`)
     const offset = c.pos
     if (frameEnd >= 0 && offset >= frameEnd) frameEnd = -1 // the frame was consumed exactly
@@ -1629,6 +1745,30 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
           c.pos = pos + 1
           const v = stack.pop() as V; const k = stack.pop() as V
           setItem(stack[stack.length - 1], k, v, 'SETITEM', pos); break
+        }
+        case 0x74: // TUPLE
+          if (!marks.length) return
+          c.pos = pos + 1; push(mkTuple(stack.splice(marks.pop() as number), pos)); break
+        case 0x6c: { // LIST
+          if (!marks.length) return
+          c.pos = pos + 1
+          const m = marks.pop() as number
+          const [f, n] = sumRange(m)
+          stack.length = m
+          const l = newList(); l.f = f; l.n += n; push(l)
+          if (l.n >= EXPANSION_UNITS) checkExpansion(l.n, pos)
+          break
+        }
+        case 0x75: { // SETITEMS
+          if (!marks.length) return
+          const m = marks[marks.length - 1]
+          if ((stack.length - m) % 2 || m <= (marks.length > 1 ? marks[marks.length - 2] : 0)) return
+          marks.pop()
+          c.pos = pos + 1
+          const t = stack[m - 1]
+          for (let i = m; i < stack.length; i += 2) setItem(t, stack[i], stack[i + 1], 'SETITEMS', pos)
+          stack.length = m
+          break
         }
         case 0x85: if (stack.length - 1 < base()) return; c.pos = pos + 1; push(mkTuple([stack.pop() as V], pos)); break
         case 0x86: { if (stack.length - 2 < base()) return; c.pos = pos + 1; const b = stack.pop() as V; const a = stack.pop() as V; push(mkTuple([a, b], pos)); break }
