@@ -218,20 +218,38 @@ export function decodeHidden(input: Buffer, budget: HiddenBudget): EncodedHit | 
   return layer(input, [], budget)
 }
 
-/** Cheap pre-test on a str value: could `decodeHidden` or `findCode` find anything? (no allocation) */
+/** The first bytes of a decoded candidate: worth decoding in full? (mirrors `promising`, without allocation) */
+function promisingHead(b0: number, b1: number, b2: number, b3: number): boolean {
+  if (b0 === 0x80 && b1 >= 2 && b1 <= 5) return true // PROTO 2-5
+  if (b0 === 0x78 && (b0 * 256 + b1) % 31 === 0 && (b1 === 0x01 || b1 === 0x5e || b1 === 0x9c || b1 === 0xda)) return true // zlib
+  if (b0 === 0x1f && b1 === 0x8b) return true // gzip
+  if ((b0 === 0x63 || b0 === 0x69) && IDENT_START(b1)) return true // protocol-0 GLOBAL/INST
+  if (b0 === 0x28 && (b1 === 0x63 || b1 === 0x69) && IDENT_START(b2)) return true // MARK + GLOBAL/INST
+  // another text encoding inside (base64 of base64/hex): four alphabet characters
+  return B64[b0] >= 0 && B64[b1] >= 0 && B64[b2] >= 0 && B64[b3] >= 0
+}
+
+/**
+ * Cheap pre-test on a str value, without allocation: could `findCode` or `decodeHidden` find anything?
+ * Code needs a '(' and a trigger word; an encoded payload needs a hex/base64 head whose first decoded bytes
+ * are pickle-, zlib-, gzip- or encoded-text-shaped, or a raw pickle carried as text.
+ */
 export function maybeHiddenText(s: string): boolean {
   if (s.length < HIDDEN_MIN) return false
-  if (s.indexOf('(') >= 0) return true
+  if (s.indexOf('(') >= 0 && TRIGGER_RE.test(s.length > HIDDEN_MAX ? s.slice(0, HIDDEN_MAX) : s)) return true
   const c0 = s.charCodeAt(0)
-  if (c0 === 0x78 || c0 === 0x1f || c0 === 0x80) return true // zlib / gzip / a pickle carried as latin-1 text
-  if (c0 === 0x63 && s.indexOf('\n') > 0) return true // protocol-0 text pickle
-  // hex or base64: the first 24 characters are in the alphabet
-  const n = Math.min(s.length, 24)
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i)
-    if (c > 0x7f || B64[c] === -1) return false
-  }
-  return true
+  if (c0 === 0x80 || c0 === 0x78 || c0 === 0x1f) return true // a pickle / zlib / gzip stream carried as latin-1 text
+  if ((c0 === 0x63 || c0 === 0x28) && s.indexOf('\n') > 0 && s.indexOf('\n') < 256) return true // protocol-0 text pickle
+  const c1 = s.charCodeAt(1), c2 = s.charCodeAt(2), c3 = s.charCodeAt(3), c4 = s.charCodeAt(4), c5 = s.charCodeAt(5)
+  if ((c0 | c1 | c2 | c3 | c4 | c5) > 0x7f) return false
+  const v0 = B64[c0], v1 = B64[c1], v2 = B64[c2], v3 = B64[c3], v4 = B64[c4], v5 = B64[c5]
+  if ((v0 | v1 | v2 | v3 | v4 | v5) < 0) return false // not hex or base64 (hex digits are base64 characters)
+  if (promisingHead((v0 << 2) | (v1 >> 4), ((v1 & 15) << 4) | (v2 >> 2), ((v2 & 3) << 6) | v3, (v4 << 2) | (v5 >> 4))) return true
+  const c6 = s.charCodeAt(6), c7 = s.charCodeAt(7)
+  if (c6 > 0x7f || c7 > 0x7f) return false
+  const h0 = HEX[c0], h1 = HEX[c1], h2 = HEX[c2], h3 = HEX[c3], h4 = HEX[c4], h5 = HEX[c5], h6 = HEX[c6], h7 = HEX[c7]
+  if ((h0 | h1 | h2 | h3 | h4 | h5 | h6 | h7) < 0) return false
+  return promisingHead((h0 << 4) | h1, (h2 << 4) | h3, (h4 << 4) | h5, (h6 << 4) | h7)
 }
 
 // ------------------------------------------------------------------ Python code

@@ -116,7 +116,7 @@ const SHORT_STR = 1024 // longer str values are summarised (their content is exa
 const AREF_MIN = 64 // memoised strings longer than this are read through one shared reference
 const TUPLE_KEEP = 16
 const DICT_KEEP = 8
-/** Dict entries the analysis reads back (joblib NumpyArrayWrapper state); other entries are summarised. */
+/** Dict entries the analysis reads back (joblib NumpyArrayWrapper state; key lengths 5 and 27 are tested first). */
 const KEPT_KEYS = new Set(['shape', 'dtype', 'numpy_array_alignment_bytes'])
 const W_MAX = 32
 const MAX_STACK = 1 << 20
@@ -768,11 +768,9 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     return off >= curWinStart && off + refLen[idx] <= curWinEnd
   }
   const retireWindow = (): void => {
-    let bytes = 0
-    for (let idx = winMemoStart; idx < memoCount && idx < mcap; idx++) if (inWin(idx)) bytes += refLen[idx]
-    for (const idx of winSlots) if (inWin(idx)) bytes += refLen[idx]
-    // many memoised strings in the window: keep it as it is; few: copy them out
-    if (bytes && !(bytes * 16 >= curWinEnd - curWinStart && arena.retain(curWin, curWinStart, curWinEnd))) {
+    // many memoised strings in the window (one per 256 bytes or more): keep it as it is; few: copy them out
+    const slots = memoCount - winMemoStart + winSlots.length
+    if (slots > 0 && !(slots * 256 >= curWinEnd - curWinStart && arena.retain(curWin, curWinStart, curWinEnd))) {
       const copy = (idx: number): void => {
         if (!inWin(idx)) return
         const off = vals[idx]
@@ -1219,7 +1217,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       t.n += nk + nv
       if (isObj(k)) t.f |= k.f
       if (isObj(v)) t.f |= v.f
-      if (t.items !== null && typeof k === 'string' && KEPT_KEYS.has(k)) {
+      if (t.items !== null && typeof k === 'string' && (k.length === 5 || k.length === 27) && KEPT_KEYS.has(k)) {
         const w = isObj(v) ? v.w : typeof v === 'string' ? v.length >> 6 : 0
         t.items ??= []
         if (t.items.length < 2 * DICT_KEEP && t.w + w <= W_MAX) { t.items.push(k, v); t.w += w; charge(SZ_ARR) } else { t.items = null; t.w = 1 }
