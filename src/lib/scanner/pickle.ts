@@ -38,7 +38,7 @@
  * trips (memo indices spread beyond what any pickler writes, joblib nesting, cold memo reads).
  * Imports and calls after a trip are still tracked: only retained values are summarised.
  */
-import {BufferReader, Cursor, type Reader, SliceReader, Truncated} from './io.js'
+import {Cursor, type Reader, SliceReader, Truncated} from './io.js'
 import {classifyGlobal, isDottedIdentifier, isMaliciousSeverity, reachesMachinery, reconstructionKind, type Severity, type Verdict} from './policy.js'
 import {decodeHidden, findCode, HIDDEN_MAX, HIDDEN_MIN, looksLikePickle, maybeHiddenText, newHiddenBudget, textBytes, type HiddenBudget} from './hidden.js'
 
@@ -172,12 +172,16 @@ const FSTR = atom('unk')
 
 /* Summaries that replace memo containers when retained detail is shed. n is NaN so that appends to a
  * shared summary never accumulate (reads use `n || 1`). One per (type, flags). */
-const SHED: Record<string, O[]> = {}
-for (const t of ['tuple', 'list', 'dict', 'set', 'bytes'] as const) {
-  SHED[t] = Array.from({length: 8}, (_v, f) => (t === 'tuple' ? {t, items: null, len: 0, f, n: NaN, w: 1, e: 0} as Tup
-    : t === 'dict' ? {t, items: null, f, n: NaN, w: 1, e: 0} as Dct : t === 'bytes' ? {t, len: 0, f, n: NaN, w: 0, e: 0} as Byt
-      : {t, f, n: NaN, w: 1, e: 0} as Lst | St))
+const shedOf = (t: 'tuple' | 'list' | 'dict' | 'set' | 'bytes', f: number): O => {
+  switch (t) {
+    case 'tuple': return {t, items: null, len: 0, f, n: NaN, w: 1, e: 0}
+    case 'dict': return {t, items: null, f, n: NaN, w: 1, e: 0}
+    case 'bytes': return {t, len: 0, f, n: NaN, w: 0, e: 0}
+    default: return {t, f, n: NaN, w: 1, e: 0}
+  }
 }
+const SHED: Record<string, O[]> = {}
+for (const t of ['tuple', 'list', 'dict', 'set', 'bytes'] as const) SHED[t] = Array.from({length: 8}, (_v, f) => shedOf(t, f))
 
 function isObj(v: V): v is O { return typeof v === 'object' && v !== null }
 function isContainer(o: O): o is Tup | Lst | Dct | St { return o.t === 'tuple' || o.t === 'list' || o.t === 'dict' || o.t === 'set' }
@@ -1333,7 +1337,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       try { await runOne(ctx) } finally { ctx.nesting-- }
       return
     }
-    const n = (shape as number[]).reduce((a, b) => a * b, 1) * item
+    const n = shape.reduce((a, b) => a * b, 1) * item
     if (!Number.isFinite(n) || n < 0 || n > c.remaining) throw new Truncated(`joblib array of ${n} bytes runs past the end of the data`)
     c.skip(n)
   }
@@ -1355,12 +1359,12 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     }
   }
 
-  const stackGlobal = async (offset: number): Promise<void> => {
+  const stackGlobal = (offset: number): void => {
     let name = pop()
     let module = pop()
     if (name === FSTR || module === FSTR) throw new Malformed('internal: unresolved memo string')
-    if (isObj(name) && name.t === 'str' && name.s === null && name.ar) name = strText(name) as string
-    if (isObj(module) && module.t === 'str' && module.s === null && module.ar) module = strText(module) as string
+    if (isObj(name) && name.t === 'str' && name.s === null && name.ar) name = strText(name) ?? name
+    if (isObj(module) && module.t === 'str' && module.s === null && module.ar) module = strText(module) ?? module
     if (isObj(name) && name.t === 'str' && name.s !== null) name = name.s
     if (isObj(module) && module.t === 'str' && module.s !== null) module = module.s
     if (typeof name === 'string' && typeof module === 'string') { push(doImport(module, name, 'STACK_GLOBAL', offset)); return }
@@ -1612,7 +1616,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
         const kwargs = pop(); const args = pop(); const cls = pop()
         push(doCall(cls, tupleItems(args), args, 'NEWOBJ_EX', offset, kwargs)); break
       }
-      case 0x93: await stackGlobal(offset); break // STACK_GLOBAL
+      case 0x93: stackGlobal(offset); break // STACK_GLOBAL
       case 0x94: memoPut(memoCount, top()); break // MEMOIZE
       case 0x95: { // FRAME
         if (c.pos + 8 > c.winEnd) await c.mustNeed(8)
