@@ -10,7 +10,7 @@ import {analyze, newFileCtx} from '../../src/lib/scanner/engine.js'
 import {BufferReader} from '../../src/lib/scanner/io.js'
 import {evaluatePolicy, type PolicyInstance} from '../../src/lib/sandbox/policy.js'
 import {RULES_BY_NAME} from '../../src/lib/sandbox/catalog.js'
-import {RULE_LOAD_TIME, RULE_SUSPICIOUS} from '../../src/lib/scanner/threats.js'
+import {RULE_FOR_UNCLASSIFIED, RULE_LOAD_TIME, RULE_SUSPICIOUS} from '../../src/lib/scanner/threats.js'
 import {benign, payload, PW, zip} from './fixtures.js'
 import {deepArgument, dictLaughs, dupLaughs, frameOverrunAfterCall, invalidCodePoint, markFlood, memoAmplification, memoLaughs, nestedJoblib,
   stackFlood, systemCallHead} from './pickle-fixtures.js'
@@ -140,6 +140,20 @@ describe('pickle engine: bounded by construction', () => {
       const i = expectIssue(f, null, resource('expansion'), `${name}: `)
       expect(i.description).to.match(/billion laughs/)
     }
+  })
+
+  it('a resource-exhaustion issue has no PAIT code and fails Suspicious Model Components in the sandbox', async () => {
+    const f = await scanOne('laughs.pkl', dupLaughs(9, 9))
+    expect(RULE_FOR_UNCLASSIFIED).to.equal(RULE_SUSPICIOUS)
+    const res = evaluatePolicy({
+      modelUri: '/models/l', sourceType: 'LOCAL',
+      instances: [RULE_LOAD_TIME, RULE_SUSPICIOUS].map((name) => ({uuid: `u-${name}`, state: 'BLOCKING', rule: RULES_BY_NAME.get(name)!, field_values: {}})),
+      details: {scanner_version: 't', time_started: new Date().toISOString(), files: [f], total_files_scanned: 1, total_files_skipped: 0, model_formats: ['pickle'], model_size_bytes: 1, scan_duration_ms: 1},
+    })
+    const byRule = new Map(res.evaluations.map((e) => [e.instance.rule.name, e]))
+    expect(byRule.get(RULE_SUSPICIOUS)!.result).to.equal('FAILED')
+    expect(byRule.get(RULE_SUSPICIOUS)!.violations.some((v) => v.threat === null && /billion laughs/.test(v.description))).to.equal(true)
+    expect(byRule.get(RULE_LOAD_TIME)!.result).to.equal('PASSED')
   })
 
   it('small or linear reuse is not an expansion finding', async () => {

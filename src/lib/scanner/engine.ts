@@ -13,7 +13,7 @@ import {BufferReader, Cursor, type Reader, ScanAborted, SliceReader, Truncated} 
 import {findHdf5Superblock, Hdf5Error, readHdf5RootAttributes} from './hdf5.js'
 import {analyzePickleStream, dtypeItemSize, type PickleBudget, type PickleFinding, newPickleBudget, type PickleResult} from './pickle.js'
 import {classifyGlobal} from './policy.js'
-import {decodeHidden, findCode, HIDDEN_MAX, looksLikePickle, textBytes} from './hidden.js'
+import {decodeHidden, findCode, HIDDEN_MAX, looksLikePickle, pickleShape, textBytes} from './hidden.js'
 
 export interface Finding {
   threat: ThreatCategory | null
@@ -330,7 +330,7 @@ export async function scanHiddenStrings(entries: Array<[string, string]>, src: s
         description: `${format} metadata value ${JSON.stringify(clipText(key, 100))} is Python code calling ${code.marker}…: ${JSON.stringify(clipText(code.excerpt, 160))}`})
     }
     const bytes = textBytes(value)
-    const hit = looksLikePickle(bytes) ? {encoding: 'text', data: bytes} : decodeHidden(bytes, hb)
+    const hit = looksLikePickle(bytes) && pickleShape(bytes) ? {encoding: 'text', data: bytes} : decodeHidden(bytes, hb)
     if (hit) await scanHiddenPayload(hit.data, src, `${format}:${clipText(key, 100)}:${hit.encoding}`, depth + 1, fx, 'pickle')
   }
 }

@@ -80,6 +80,54 @@ export function looksLikePickle(b: Buffer): boolean {
   return false
 }
 
+/** Argument layout of each opcode: 0 none, -1 one text line, -2 two lines, 1..8 fixed bytes, or a counted length. */
+const ARG = new Int8Array(256).fill(-9)
+const LEN_U8 = 11, LEN_U32 = 12, LEN_I32 = 13, LEN_U64 = 14
+for (const ch of '(.0125NRabd}el]ost)uQ') ARG[ch.charCodeAt(0)] = 0
+for (const op of [0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98]) ARG[op] = 0
+for (const ch of 'FILSVPgp') ARG[ch.charCodeAt(0)] = -1
+ARG[0x63] = -2; ARG[0x69] = -2 // GLOBAL, INST
+for (const [op, n] of [[0x4a, 4], [0x4b, 1], [0x4d, 2], [0x68, 1], [0x6a, 4], [0x71, 1], [0x72, 4], [0x47, 8], [0x80, 1], [0x82, 1], [0x83, 2], [0x84, 4], [0x95, 8]]) ARG[op] = n
+for (const op of [0x55, 0x8c, 0x43, 0x8a]) ARG[op] = LEN_U8 // SHORT_BINSTRING, SHORT_BINUNICODE, SHORT_BINBYTES, LONG1
+for (const op of [0x58, 0x42]) ARG[op] = LEN_U32 // BINUNICODE, BINBYTES
+for (const op of [0x54, 0x8b]) ARG[op] = LEN_I32 // BINSTRING, LONG4
+for (const op of [0x8d, 0x8e, 0x96]) ARG[op] = LEN_U64 // BINUNICODE8, BINBYTES8, BYTEARRAY8
+
+/**
+ * Do these bytes parse as a sequence of valid pickle opcodes up to a STOP (pickletools' genops, no semantics)?
+ * Linear and allocation-free: what "a decoded payload must parse as a pickle" means before it counts.
+ */
+export function pickleShape(b: Buffer): boolean {
+  let p = 0
+  while (p < b.length) {
+    const op = b[p++]
+    const a = ARG[op]
+    if (op === 0x2e) return true
+    if (a === 0) continue
+    if (a === -9) return false
+    if (a < 0) {
+      for (let lines = -a; lines > 0; lines--) {
+        const nl = b.indexOf(0x0a, p)
+        if (nl < 0) return false
+        p = nl + 1
+      }
+      continue
+    }
+    if (a <= 8) { p += a; continue }
+    let n: number
+    if (a === LEN_U8) { if (p + 1 > b.length) return false; n = b[p]; p += 1 } else if (a === LEN_U64) {
+      if (p + 8 > b.length) return false
+      n = b.readUInt32LE(p) + b.readUInt32LE(p + 4) * 0x100000000; p += 8
+    } else {
+      if (p + 4 > b.length) return false
+      n = a === LEN_I32 ? b.readInt32LE(p) : b.readUInt32LE(p); p += 4
+      if (n < 0) return false
+    }
+    p += n
+  }
+  return false
+}
+
 function looksZlib(b: Buffer): boolean {
   return b.length >= 3 && b[0] === 0x78 && (b[0] * 256 + b[1]) % 31 === 0 && (b[1] === 0x01 || b[1] === 0x5e || b[1] === 0x9c || b[1] === 0xda)
 }
@@ -183,7 +231,7 @@ function inflate(b: Buffer, gzip: boolean): Buffer | null {
 }
 
 function layer(data: Buffer, chain: string[], budget: HiddenBudget): EncodedHit | null {
-  if (chain.length && looksLikePickle(data)) return {encoding: chain.join('+'), data}
+  if (chain.length && looksLikePickle(data)) return pickleShape(data) ? {encoding: chain.join('+'), data} : null
   if (chain.length >= 3) return null
   if (looksZlib(data) || looksGzip(data)) {
     if (!charge(budget, 0)) return null
@@ -209,9 +257,9 @@ function layer(data: Buffer, chain: string[], budget: HiddenBudget): EncodedHit 
 }
 
 /**
- * Bytes (or a str's bytes) that decode, through hex / base64 / zlib / gzip layers, to something that starts
- * like a pickle. Returns the decoded bytes and the layers, or null. A raw (unencoded) pickle is not a
- * hit here: callers already scan bytes that start like a pickle. Cost: linear, capped, charged to `budget`.
+ * Bytes (or a str's bytes) that decode, through hex / base64 / zlib / gzip layers, to a structurally complete
+ * pickle (`pickleShape`). Returns the decoded bytes and the layers, or null. A raw (unencoded) pickle is not
+ * a hit here: callers already scan bytes that start like a pickle. Cost: linear, capped, charged to `budget`.
  */
 export function decodeHidden(input: Buffer, budget: HiddenBudget): EncodedHit | null {
   if (budget.exhausted || input.length < HIDDEN_MIN || input.length > HIDDEN_MAX) return null

@@ -40,7 +40,7 @@
  */
 import {Cursor, type Reader, SliceReader, Truncated} from './io.js'
 import {classifyGlobal, isDottedIdentifier, isMaliciousSeverity, reachesMachinery, reconstructionKind, type Severity, type Verdict} from './policy.js'
-import {decodeHidden, findCode, HIDDEN_MAX, HIDDEN_MIN, looksLikePickle, maybeHiddenText, newHiddenBudget, textBytes, type HiddenBudget} from './hidden.js'
+import {decodeHidden, findCode, HIDDEN_MAX, HIDDEN_MIN, looksLikePickle, maybeHiddenText, newHiddenBudget, pickleShape, textBytes, type HiddenBudget} from './hidden.js'
 
 export class Malformed extends Error {}
 
@@ -1026,7 +1026,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     if (c0 === 0x80 || (c0 === 0x63 && looksLikePickle(textBytes(s.slice(0, 256))))) {
       // a pickle carried as text (protocol-2 bytes travel as _codecs.encode(str, 'latin1'))
       const bytes = textBytes(s)
-      if (looksLikePickle(bytes)) { f |= F_ENC; ctx.pending.push({data: bytes, label: `str@${offset}`}) }
+      if (looksLikePickle(bytes) && pickleShape(bytes)) { f |= F_ENC; ctx.pending.push({data: bytes, label: `str@${offset}`}) }
     } else {
       const hit = decodeHidden(textBytes(s), budget.hidden)
       if (hit) { f |= F_ENC; ctx.pending.push({data: hit.data, label: `${hit.encoding}@${offset}`}) }
@@ -1241,7 +1241,8 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       await c.need(Math.min(len, 128))
       const head = c.win.subarray(c.pos - c.winStart, c.pos - c.winStart + Math.min(len, 128))
       if (looksNested(head)) {
-        f |= F_ENC
+        // raw pickle bytes flowing into a callable are "encoded content"; archives and compressed streams are just scanned
+        if (looksLikePickle(head)) f |= F_ENC
         if (ctx.opts.onNested) await ctx.opts.onNested(new SliceReader(c.reader, start, len), `bytes@${start}`)
       } else if (len >= HIDDEN_MIN && len <= HIDDEN_MAX && !budget.hidden.exhausted && maybeHiddenText(head.toString('latin1'))) {
         const raw = await c.readBytes(len)
