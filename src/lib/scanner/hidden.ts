@@ -326,6 +326,18 @@ function prevChar(text: string, at: number): string {
   return at > 64 ? '?' : ''
 }
 
+/** Does the call whose arguments start at `from` close (balanced parentheses) within 4096 characters? */
+function closes(text: string, from: number): {ok: boolean; scanned: number} {
+  let depth = 1
+  const end = Math.min(text.length, from + 4096)
+  for (let i = from; i < end; i++) {
+    const ch = text.charCodeAt(i)
+    if (ch === 0x28) depth++
+    else if (ch === 0x29 && --depth === 0) return {ok: true, scanned: i - from}
+  }
+  return {ok: false, scanned: end - from}
+}
+
 function excerptAt(text: string, at: number): string {
   const s = Math.max(text.lastIndexOf('\n', at) + 1, at - 60)
   let e = text.indexOf('\n', at)
@@ -351,12 +363,16 @@ export function findCode(text: string, budget?: HiddenBudget): CodeHit | null {
   if (!TRIGGER_RE.test(scan)) return null
   let imports: boolean | undefined
   CALL_RE.lastIndex = 0
-  for (let m = CALL_RE.exec(scan), k = 0; m && k < 1000; m = CALL_RE.exec(scan), k++) {
+  for (let m = CALL_RE.exec(scan), k = 0; m && k < 1000 && !(budget && budget.codeChars > BUDGET_CODE_CHARS); m = CALL_RE.exec(scan), k++) {
     const word = m[1]
     // the call must have an argument: an empty call (prose naming the function) is not a payload
     let j = m.index + m[0].length
     while (j < scan.length && (scan[j] === ' ' || scan[j] === '\t')) j++
     if (j >= scan.length || scan[j] === ')') continue
+    // ... and be complete: a fragment such as a code tokenizer's "eval(self" is not a call
+    const closed = closes(scan, j)
+    if (budget) budget.codeChars += closed.scanned
+    if (!closed.ok) continue
     if (word === 'exec' || word === 'eval' || word === 'compile' || word === 'execfile') {
       const p = prevChar(scan, m.index)
       const statement = p === '' || ';=(,:[{+'.includes(p)

@@ -1064,14 +1064,6 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
         severity: v.severity ?? 'high', malicious: isMaliciousSeverity(v.severity), module, operator: name,
         description: `${op} imports ${key} (${v.reason})`, offset,
       })
-    } else if (v.tier === 'unknown') {
-      const m = reachesMachinery(module, name)
-      if (m) {
-        addFinding(ctx, key + '|machinery', {
-          severity: 'medium', malicious: false, module, operator: name,
-          description: `${op} imports ${key}, which is not on the allow list and whose path reaches ${m} (process/file/network/import machinery)`, offset,
-        })
-      }
     }
     return g
   }
@@ -1083,10 +1075,11 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
   const contentNote = (f: number): string => (f & F_CODE ? 'Python code' : 'an encoded pickle')
 
   /** An unknown callable invoked with arguments (or given code-like/encoded content): suspicious, malicious with code. */
-  const reportUnknownCall = (g: Glob, f: number, op: string, what: string, argText: string, offset: number): void => {
+  const reportUnknownCall = (g: Glob, f: number, op: string, what: string, argText: string, offset: number, withArgs: boolean): void => {
     const m = reachesMachinery(g.module, g.name)
     const code = (f & F_CODE) !== 0
-    const severity: Severity = code || m ? 'high' : 'medium'
+    // code flowing in is malicious; machinery reached with arguments too; bare reconstruction or other arguments: suspicious
+    const severity: Severity = code || (m && withArgs) ? 'high' : 'medium'
     const why = code || (f & F_ENC) ? `; its arguments carry ${contentNote(f)}` : m ? `; its path reaches ${m}` : ''
     addFinding(ctx, g.key + '|call', {
       severity, malicious: severity === 'high', module: g.module, operator: g.name,
@@ -1115,7 +1108,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
       const m = reachesMachinery(cls.module, cls.name)
       if (m || (f & (F_CODE | F_ENC))) {
         res.unsafeCalls++
-        reportUnknownCall(cls, f, op, 'reconstructs', argText, offset)
+        reportUnknownCall(cls, f, op, 'reconstructs', argText, offset, argText !== '')
       }
     }
     return cls
@@ -1182,7 +1175,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
         } else if (v.tier === 'unknown') {
           if (nargs !== 0 || (f & (F_CODE | F_ENC)) || reachesMachinery(fn.module, fn.name)) {
             res.unsafeCalls++
-            reportUnknownCall(fn, f, op, 'calls', argText(), offset)
+            reportUnknownCall(fn, f, op, 'calls', argText(), offset, nargs !== 0)
           }
         }
       }

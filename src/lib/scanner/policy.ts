@@ -226,9 +226,8 @@ export function reconstructionKind(moduleRaw: string, name: string): 'newobj' | 
  * globals (denied modules are handled by the deny list; this catches `vendor.os.helpers` and friends).
  */
 const MACHINERY = new Set(('os nt posix subprocess _posixsubprocess sys socket shutil importlib imp runpy pty ctypes _ctypes ' +
-  'pickle _pickle marshal multiprocessing http urllib urllib2 urllib3 requests httplib ftplib smtplib telnetlib webbrowser ' +
-  'builtins __builtin__ __builtins__ code codeop eval exec system popen spawn execv execve popen2 popen3 tempfile paramiko ' +
-  'pexpect commands').split(' '))
+  'marshal multiprocessing pickle _pickle urllib urllib2 urllib3 requests httplib ftplib smtplib telnetlib webbrowser ' +
+  'builtins __builtin__ __builtins__ pexpect paramiko system popen popen2 popen3 execv execve execl execlp spawnv spawnl').split(' '))
 
 export function reachesMachinery(moduleRaw: string, name: string): string | null {
   for (const part of [...moduleRaw.split('.'), ...name.split('.')]) {
