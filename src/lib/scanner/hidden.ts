@@ -369,7 +369,7 @@ export function findCode(text: string, budget?: HiddenBudget): CodeHit | null {
     let j = m.index + m[0].length
     while (j < scan.length && (scan[j] === ' ' || scan[j] === '\t')) j++
     if (j >= scan.length || scan[j] === ')') continue
-    // ... and be complete: a fragment such as a code tokenizer's "eval(self" is not a call
+    // ... and be complete: a fragment such as a code tokenizer's token (name, parenthesis, 'self') is not a call
     const closed = closes(scan, j)
     if (budget) budget.codeChars += closed.scanned
     if (!closed.ok) continue
