@@ -690,6 +690,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     const half = stack.length >> 1
     stack.splice(0, half)
     lostStack += half
+    objHigh = stack.length
     for (let i = 0; i < marks.length; i++) marks[i] = Math.max(0, marks[i] - half)
     if (!budget.raised.has('stack-note')) { budget.raised.add('stack-note'); budget.notes.push(`value stack exceeded ${MAX_STACK} entries; the oldest were summarised`) }
   }
@@ -700,7 +701,15 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     if (!budget.raised.has('marks-note')) { budget.raised.add('marks-note'); budget.notes.push(`mark stack exceeded ${MAX_MARKS} entries; the oldest were summarised`) }
   }
   const base = (): number => (marks.length ? marks[marks.length - 1] : 0)
+  /** Highest stack index an object may occupy (-1: none): lets APPENDS skip summing plain items. Conservative. */
+  let objHigh = -1
   const push = (v: V): void => {
+    if (stack.length >= MAX_STACK) compactStack()
+    if (typeof v === 'object' && v !== null && stack.length > objHigh) objHigh = stack.length
+    stack.push(v)
+  }
+  /** push() for values known not to be objects (numbers, str, None, booleans): the fast path's hot case. */
+  const pushPrim = (v: number | string | boolean | null): void => {
     if (stack.length >= MAX_STACK) compactStack()
     stack.push(v)
   }
@@ -1644,23 +1653,23 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     const we = frameEnd >= 0 && frameEnd < c.winEnd ? frameEnd : c.winEnd
     for (;;) {
       const pos = c.pos
-      if (pos >= we || collectDue) return
+      if (pos >= we) return
       const op = win[pos - ws]
       switch (op) {
         case 0x28: // MARK
           if (marks.length >= MAX_MARKS) return
           marks.push(stack.length); c.pos = pos + 1; break
         case 0x2e: return // STOP (frame checks in the slow path)
-        case 0x4b: if (pos + 2 > we) return; c.pos = pos + 2; push(win[pos + 1 - ws]); break
-        case 0x4d: if (pos + 3 > we) return; c.pos = pos + 3; push(win.readUInt16LE(pos + 1 - ws)); break
-        case 0x4a: if (pos + 5 > we) return; c.pos = pos + 5; push(win.readInt32LE(pos + 1 - ws)); break
-        case 0x47: if (pos + 9 > we) return; c.pos = pos + 9; push(0.5); break
-        case 0x4e: c.pos = pos + 1; push(null); break
-        case 0x88: c.pos = pos + 1; push(true); break
-        case 0x89: c.pos = pos + 1; push(false); break
-        case 0x5d: c.pos = pos + 1; push(newList()); break
-        case 0x7d: c.pos = pos + 1; push(newDict()); break
-        case 0x29: c.pos = pos + 1; push(mkTuple([], pos)); break
+        case 0x4b: if (pos + 2 > we) return; c.pos = pos + 2; pushPrim(win[pos + 1 - ws]); break
+        case 0x4d: if (pos + 3 > we) return; c.pos = pos + 3; pushPrim(win.readUInt16LE(pos + 1 - ws)); break
+        case 0x4a: if (pos + 5 > we) return; c.pos = pos + 5; pushPrim(win.readInt32LE(pos + 1 - ws)); break
+        case 0x47: if (pos + 9 > we) return; c.pos = pos + 9; pushPrim(0.5); break
+        case 0x4e: c.pos = pos + 1; pushPrim(null); break
+        case 0x88: c.pos = pos + 1; pushPrim(true); break
+        case 0x89: c.pos = pos + 1; pushPrim(false); break
+        case 0x5d: c.pos = pos + 1; push(newList()); if (collectDue) { res.opcodes++; return } break
+        case 0x7d: c.pos = pos + 1; push(newDict()); if (collectDue) { res.opcodes++; return } break
+        case 0x29: c.pos = pos + 1; push(mkTuple([], pos)); if (collectDue) { res.opcodes++; return } break
         case 0x8c: { // SHORT_BINUNICODE
           if (pos + 2 > we) return
           const n = win[pos + 1 - ws]
@@ -1668,7 +1677,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
           const str = utf8(win, pos + 2 - ws, pos + 2 + n - ws)
           if (n >= HIDDEN_MIN && maybeHiddenText(str)) return
           c.pos = pos + 2 + n
-          lastStrIdx = stack.length; push(str); lastStrOff = pos + 2; lastStrLen = n; lastStr = str
+          lastStrIdx = stack.length; pushPrim(str); lastStrOff = pos + 2; lastStrLen = n; lastStr = str
           break
         }
         case 0x58: { // BINUNICODE
@@ -1678,7 +1687,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
           const str = utf8(win, pos + 5 - ws, pos + 5 + n - ws)
           if (n >= HIDDEN_MIN && maybeHiddenText(str)) return
           c.pos = pos + 5 + n
-          lastStrIdx = stack.length; push(str); lastStrOff = pos + 5; lastStrLen = n; lastStr = str
+          lastStrIdx = stack.length; pushPrim(str); lastStrOff = pos + 5; lastStrLen = n; lastStr = str
           break
         }
         case 0x94: { // MEMOIZE
@@ -1692,15 +1701,15 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
             kinds[idx] = K_FSTR; vals[idx] = lastStrOff; refLen[idx] = lastStrLen
           } else memoPut(idx, v)
           c.pos = pos + 1
-          break
+          if (collectDue) { res.opcodes++; return } break
         }
         case 0x71: { // BINPUT
           if (pos + 2 > we || stack.length <= base()) return
-          c.pos = pos + 2; memoPut(win[pos + 1 - ws], stack[stack.length - 1]); break
+          c.pos = pos + 2; memoPut(win[pos + 1 - ws], stack[stack.length - 1]); if (collectDue) { res.opcodes++; return } break
         }
         case 0x72: { // LONG_BINPUT
           if (pos + 5 > we || stack.length <= base()) return
-          c.pos = pos + 5; memoPut(win.readUInt32LE(pos + 1 - ws), stack[stack.length - 1]); break
+          c.pos = pos + 5; memoPut(win.readUInt32LE(pos + 1 - ws), stack[stack.length - 1]); if (collectDue) { res.opcodes++; return } break
         }
         case 0x68: case 0x6a: { // BINGET / LONG_BINGET
           const k = op === 0x68 ? 2 : 5
@@ -1711,19 +1720,22 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
           if (v === FSTR) return // read from the file in the slow path
           c.pos = pos + k
           push(v)
-          break
+          if (collectDue) { res.opcodes++; return } break
         }
         case 0x65: { // APPENDS
           if (!marks.length) return
           const m = marks[marks.length - 1]
           if (m <= (marks.length > 1 ? marks[marks.length - 2] : 0)) return
           marks.pop()
-          // flags and logical size of the appended items (a str counts one slot here)
+          // flags and logical size of the appended items (a str counts one slot here); no object above the mark: no scan
           let f = 0
           let n = stack.length - m
-          for (let i = m; i < stack.length; i++) {
-            const it = stack[i]
-            if (typeof it === 'object' && it !== null) { f |= it.f; n += (it.n || 1) - 1 }
+          if (objHigh >= m) {
+            for (let i = m; i < stack.length; i++) {
+              const it = stack[i]
+              if (typeof it === 'object' && it !== null) { f |= it.f; n += (it.n || 1) - 1 }
+            }
+            objHigh = m - 1
           }
           stack.length = m
           c.pos = pos + 1
@@ -1740,11 +1752,11 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
           if (stack.length - 3 < base()) return
           c.pos = pos + 1
           const v = stack.pop() as V; const k = stack.pop() as V
-          setItem(stack[stack.length - 1], k, v, 'SETITEM', pos); break
+          setItem(stack[stack.length - 1], k, v, 'SETITEM', pos); if (collectDue) { res.opcodes++; return } break
         }
         case 0x74: // TUPLE
           if (!marks.length) return
-          c.pos = pos + 1; push(mkTuple(stack.splice(marks.pop() as number), pos)); break
+          c.pos = pos + 1; push(mkTuple(stack.splice(marks.pop() as number), pos)); if (collectDue) { res.opcodes++; return } break
         case 0x6c: { // LIST
           if (!marks.length) return
           c.pos = pos + 1
@@ -1753,7 +1765,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
           stack.length = m
           const l = newList(); l.f = f; l.n += n; push(l)
           if (l.n >= EXPANSION_UNITS) checkExpansion(l.n, pos)
-          break
+          if (collectDue) { res.opcodes++; return } break
         }
         case 0x75: { // SETITEMS
           if (!marks.length) return
@@ -1764,11 +1776,11 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
           const t = stack[m - 1]
           for (let i = m; i < stack.length; i += 2) setItem(t, stack[i], stack[i + 1], 'SETITEMS', pos)
           stack.length = m
-          break
+          if (collectDue) { res.opcodes++; return } break
         }
-        case 0x85: if (stack.length - 1 < base()) return; c.pos = pos + 1; push(mkTuple([stack.pop() as V], pos)); break
-        case 0x86: { if (stack.length - 2 < base()) return; c.pos = pos + 1; const b = stack.pop() as V; const a = stack.pop() as V; push(mkTuple([a, b], pos)); break }
-        case 0x87: { if (stack.length - 3 < base()) return; c.pos = pos + 1; const z = stack.pop() as V; const b = stack.pop() as V; const a = stack.pop() as V; push(mkTuple([a, b, z], pos)); break }
+        case 0x85: if (stack.length - 1 < base()) return; c.pos = pos + 1; push(mkTuple([stack.pop() as V], pos)); if (collectDue) { res.opcodes++; return } break
+        case 0x86: { if (stack.length - 2 < base()) return; c.pos = pos + 1; const b = stack.pop() as V; const a = stack.pop() as V; push(mkTuple([a, b], pos)); if (collectDue) { res.opcodes++; return } break }
+        case 0x87: { if (stack.length - 3 < base()) return; c.pos = pos + 1; const z = stack.pop() as V; const b = stack.pop() as V; const a = stack.pop() as V; push(mkTuple([a, b, z], pos)); if (collectDue) { res.opcodes++; return } break }
         case 0x30: // POP
           if (stack.length <= base()) return
           c.pos = pos + 1; stack.pop(); break
