@@ -2,9 +2,9 @@
 /**
  * Local scanner benchmark (plain node ESM; needs a built dist/: `npx tsc -p tsconfig.json`).
  *
- *   node bench/scanner.js                      # ~50 MB dense pickle, 1 GB checkpoint, 2,000 small pickles, 4 x 512 MB shards
- *   node bench/scanner.js shards               # only some parts: dense, checkpoint, small, shards
- *   BENCH_SCANNER_BIG_MB=256 node bench/scanner.js
+ *   node bench/scanner.js                      # ~50 MB dense pickle, 1 GB checkpoint, adversarial pickles, 2,000 small pickles, 4 x 512 MB shards
+ *   node bench/scanner.js shards               # only some parts: dense, checkpoint, adversarial, small, shards
+ *   BENCH_SCANNER_BIG_MB=256 BENCH_SCANNER_ADVERSARIAL_MB=20 node bench/scanner.js
  *   BENCH_SCANNER_SHARD_MB=512 BENCH_SCANNER_SHARDS=4 BENCH_SCANNER_SHARD_RUNS=3 node bench/scanner.js shards
  *
  * Builds its inputs under a temp dir, measures each case in a fresh child process (so peak RSS is per
@@ -222,6 +222,38 @@ function readdirNames(dir) {
   return readdirSync(dir).filter((n) => n.endsWith('.safetensors'))
 }
 
+/**
+ * Adversarial pickles (streamed to disk): the issue's amplification case (a 1 KiB string memoised once, then
+ * tuples of 16 memo reads; 'memo' also memoises every tuple, 'nest' makes each tuple hold the previous one),
+ * a stack flood (values never consumed) and a mark flood, each followed by an os.system call.
+ */
+async function writeAdversarial(path, kind, targetBytes) {
+  const out = createWriteStream(path)
+  const put = async (b) => { if (!out.write(b)) await new Promise((r) => out.once('drain', r)) }
+  let written = 0
+  if (kind === 'amp-list' || kind === 'amp-memo' || kind === 'amp-nest') {
+    const s = Buffer.alloc(1024, 0x61)
+    const h = Buffer.alloc(5); h[0] = 0x58; h.writeUInt32LE(s.length, 1)
+    await put(Buffer.concat([Buffer.from([0x80, 0x04]), h, s, Buffer.from([0x94, 0x5d])]))
+    const unit = [0x28]
+    if (kind === 'amp-nest') unit.push(0x68, 1) // the previous tuple (memo[1]) first
+    for (let j = kind === 'amp-nest' ? 1 : 0; j < 16; j++) unit.push(0x68, 0)
+    unit.push(0x74)
+    if (kind === 'amp-memo') unit.push(0x94)
+    if (kind === 'amp-nest') unit.push(0x71, 1, 0x30) // memo[1] = this tuple, POP
+    else unit.push(0x61)
+    const block = Buffer.concat(Array.from({length: 4096}, () => Buffer.from(unit)))
+    if (kind === 'amp-nest') await put(Buffer.from([0x4e, 0x71, 1, 0x30]))
+    while (written < targetBytes) { await put(block); written += block.length }
+  } else {
+    const block = Buffer.alloc(1 << 20, kind === 'stack-flood' ? 0x4e : 0x28)
+    await put(Buffer.from([0x80, 0x02]))
+    while (written < targetBytes) { await put(block); written += block.length }
+  }
+  out.end(Buffer.from('cos\nsystem\n(Vid\ntR.', 'latin1'))
+  await finished(out)
+}
+
 // ------------------------------------------------------------------ measurement helpers
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)
@@ -283,6 +315,19 @@ try {
     await writeCheckpoint(ckpt, bigMb)
     reportFile('torch-style checkpoint', ckpt)
     rmSync(ckpt, {force: true})
+  }
+
+  if (want('adversarial')) {
+    // adversarial pickles: time and peak RSS must stay bounded (goal: up to 100 MB in < 30 s, < 512 MB RSS)
+    const advMb = Math.max(1, parseInt(process.env.BENCH_SCANNER_ADVERSARIAL_MB ?? '100', 10) || 100)
+    for (const [kind, mb] of [['amp-list', 10], ['amp-list', advMb], ['amp-memo', advMb], ['amp-nest', advMb], ['stack-flood', advMb], ['mark-flood', advMb]]) {
+      const file = join(work, `${kind}.pkl`)
+      await writeAdversarial(file, kind, mb << 20)
+      const size = statSync(file).size
+      const r = child('scan', file)
+      console.log(`adversarial pickle ${kind} (${fmt(size / (1 << 20))} MB): ${fmt(r.ms / 1000, 2)} s, peak RSS ${fmt(r.maxRssKb / 1024)} MB, status ${r.statuses}, issues ${r.issues}`)
+      rmSync(file, {force: true})
+    }
   }
 
   if (want('small')) {

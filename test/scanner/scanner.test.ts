@@ -115,13 +115,16 @@ describe('scanner: pickle protocols and import opcodes', () => {
     expectThreat(f, 'PAIT-PKL-100', (i) => i.module === 'builtins' && i.operator === 'exec')
   })
 
-  it('handles OBJ, NEWOBJ and NEWOBJ_EX calls of unknown classes as suspicious', async () => {
+  it('handles OBJ, NEWOBJ and NEWOBJ_EX: unknown calls with arguments are suspicious, code-like arguments escalate', async () => {
     const obj = new PW(2).mark().global('evilpkg.mod', 'Runner').str('x').op('o').stop().toBuffer()
     expectThreat(await scanOne('obj.pkl', obj), 'PAIT-PKL-101', (i) => i.module === 'evilpkg.mod' && /OBJ/.test(i.description))
-    const nobj = new PW(2).global('evilpkg.mod', 'Runner').emptyTuple().op(0x81).stop().toBuffer()
-    expectThreat(await scanOne('nobj.pkl', nobj), 'PAIT-PKL-101', (i) => /NEWOBJ/.test(i.description))
-    const nobjx = new PW(4).imp('evilpkg.mod', 'Runner').emptyTuple().emptyDict().op(0x92).stop().toBuffer()
-    expectThreat(await scanOne('nobjx.pkl', nobjx), 'PAIT-PKL-101', (i) => /NEWOBJ_EX/.test(i.description))
+    // argument-less allocation of an unknown class is how libraries pickle their objects (pickle-precision.test.ts)
+    expectClean(await scanOne('nobj.pkl', new PW(2).global('evilpkg.mod', 'Runner').emptyTuple().op(0x81).stop().toBuffer()))
+    const code = "__import__('os').system('id')"
+    const nobj = new PW(2).global('evilpkg.mod', 'Runner').mark().str(code).tuple().op(0x81).stop().toBuffer()
+    expectThreat(await scanOne('nobj.pkl', nobj), 'PAIT-PKL-100', (i) => i.module === 'evilpkg.mod' && /NEWOBJ/.test(i.description) && /Python code/.test(i.description))
+    const nobjx = new PW(4).imp('evilpkg.mod', 'Runner').emptyTuple().emptyDict().str('cmd').str(code).op('s').op(0x92).stop().toBuffer()
+    expectThreat(await scanOne('nobjx.pkl', nobjx), 'PAIT-PKL-100', (i) => /NEWOBJ_EX/.test(i.description))
   })
 
   it('does not report an unknown import that is never called', async () => {
@@ -206,14 +209,26 @@ describe('scanner: pickle protocols and import opcodes', () => {
     })
   }
 
-  it('fails closed when a STACK_GLOBAL operand comes from a memo slot dropped by the memory budget', async function () {
+  it('resolves STACK_GLOBAL operands memoised behind 26 MB of strings (the memo keeps them off the heap)', async function () {
     this.timeout(60000)
     const parts: Buffer[] = [Buffer.from('(')]
     const filler = 'x'.repeat(1000)
     for (let i = 0; i < 26000; i++) parts.push(Buffer.from(`V${filler}\np${i}\n0`))
     parts.push(Buffer.from('0Vos\np999999\n0g999999\nVsystem\n\x93(Vid\ntR.', 'latin1'))
     const f = await scanOne('budget.pkl', Buffer.concat(parts))
+    expectThreat(f, 'PAIT-PKL-100', (i) => i.module === 'os' && i.operator === 'system')
+  })
+
+  it('fails closed when a STACK_GLOBAL operand comes from a memo slot that was not retained', async function () {
+    this.timeout(60000)
+    // more far-apart memo indices than any pickler writes: later ones are not retained (and that is flagged)
+    const parts: Buffer[] = [Buffer.from([0x80, 4]), Buffer.from('N')]
+    for (let i = 0; i < 262_200; i++) { const b = Buffer.alloc(5); b[0] = 0x72; b.writeUInt32LE(0xf0000000 + i * 7, 1); parts.push(b) }
+    const get = Buffer.alloc(5); get[0] = 0x6a; get.writeUInt32LE(0xf0000000 + 262_199 * 7, 1)
+    parts.push(Buffer.from('0'), get, Buffer.from([0x8c, 6]), Buffer.from('system'), Buffer.from([0x93]), Buffer.from('(Vid\ntR.', 'latin1'))
+    const f = await scanOne('budget.pkl', Buffer.concat(parts))
     expectThreat(f, 'PAIT-PKL-100', (i) => i.operator === 'system' && /not retained|memory budget/.test(i.description))
+    expect((f.issues_detected ?? []).some((i) => i.threat === null && /resource exhaustion: memo indices/.test(i.description))).to.equal(true)
   })
 
   it('flags BUILD that overwrites attributes of an imported object', async () => {
@@ -265,12 +280,18 @@ describe('scanner: malformed vs malicious', () => {
     expectClean(f)
   })
 
-  it('does not execute a framed payload whose FRAME runs past the end (CPython refuses it)', async () => {
+  it('reports a framed payload whose FRAME runs past the end (the C unpickler refuses it, the pure-Python one runs it)', async () => {
     const body = new PW(4).call('os', 'system', ['id']).stop().toBuffer().subarray(2)
     const framed = Buffer.concat([Buffer.from([0x80, 0x04]), new PW(0).frame(body.length + 50).toBuffer(), body.subarray(0, body.length - 1)])
     const f = await scanOne('framed.pkl', framed)
-    expect(f.modelscan_status).to.equal('ERROR')
-    expectClean(f)
+    expect(f.modelscan_status).to.equal('SCANNED')
+    expect(f.error_message).to.match(/truncated/)
+    expectThreat(f, 'PAIT-PKL-100', (i) => i.module === 'os' && i.operator === 'system')
+    // a benign truncated framed pickle is an error, not an issue
+    const b = new PW(4).emptyDict().mark().str('a').int(1).setitems().stop().toBuffer().subarray(2)
+    const g = await scanOne('benign.pkl', Buffer.concat([Buffer.from([0x80, 0x04]), new PW(0).frame(b.length + 50).toBuffer(), b.subarray(0, b.length - 1)]))
+    expect(g.modelscan_status).to.equal('ERROR')
+    expectClean(g)
   })
 
   it('treats random bytes and text as not a model file', async () => {

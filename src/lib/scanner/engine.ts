@@ -12,8 +12,9 @@ import {analyzeGguf, analyzeKerasConfig, extractJsonObjects, findH5ModelConfig, 
   TF_EXEC_OPS, TF_READ_OPS, tfOps, validateSafetensors, type ZfHeader} from './formats.js'
 import {BufferReader, Cursor, type Reader, ScanAborted, SliceReader, Truncated} from './io.js'
 import {findHdf5Superblock, Hdf5Error, readHdf5RootAttributes} from './hdf5.js'
-import {analyzePickleStream, type PickleResult} from './pickle.js'
+import {analyzePickleStream, type PickleBudget, type PickleFinding, newPickleBudget, type PickleResult} from './pickle.js'
 import {classifyGlobal} from './policy.js'
+import {decodeHidden, findCode, HIDDEN_MAX, looksLikePickle, pickleShape, textBytes} from './hidden.js'
 import {decode7zFolder, read7zDirectory, SEVENZIP_SIG, type SevenZipEntry} from './sevenzip.js'
 import {ONNX_OP_NOTES, TFLITE_KNOWN_CUSTOM_OPS} from './vendor-ops.js'
 
@@ -79,7 +80,11 @@ export function newFileCtx(absPath: string, rootDir: string, signal?: AbortSigna
   }
 }
 
-interface AOpts { family?: Family; addFormat?: boolean; storage?: boolean; topLevel?: boolean }
+interface AOpts {
+  family?: Family; addFormat?: boolean; storage?: boolean; topLevel?: boolean
+  /** Decoded hidden payloads: findings count only when the bytes parse as a complete pickle. */
+  requireComplete?: boolean
+}
 
 const PICKLE_EXT = new Set(['.pkl', '.pickle', '.joblib', '.dill', '.pt', '.pth', '.ckpt', '.p', '.sav', '.pck', '.pcl'])
 const PROTO01_START = new Set([0x28, 0x63, 0x5d, 0x7d, 0x29, 0x4e, 0x49, 0x4b, 0x4a, 0x53, 0x56, 0x58, 0x55, 0x69, 0x46, 0x4c, 0x47, 0x54])
@@ -150,9 +155,20 @@ function codeFor(family: Family, malicious: boolean): ThreatCategory {
   }
 }
 
+/** Record a finding at once (nothing that happens later in the file can drop it). */
 function push(fx: FileCtx, source: string, i: RawIssue): void {
   fx.findings.push({threat: i.threat, description: i.description, source, module: i.module ?? null, operator: i.operator ?? null})
 }
+
+/** Per-file pickle state (value accountant, hidden-content budget), shared by the file's nested pickles. */
+const pickleBudgets = new WeakMap<Budget, PickleBudget>()
+function pickleBudget(fx: FileCtx): PickleBudget {
+  let b = pickleBudgets.get(fx.budget)
+  if (!b) { b = newPickleBudget(); pickleBudgets.set(fx.budget, b) }
+  return b
+}
+/** Nesting depth of the analysis in progress per file (for hooks called from depth-less format scanners). */
+const currentDepth = new WeakMap<FileCtx, number>()
 
 function lowerExt(name: string): string { return extname(name).toLowerCase() }
 
@@ -170,18 +186,48 @@ async function analyzeChild(r: Reader, src: string, name: string, depth: number,
   if (out.status === 'error') addIncomplete(fx, `${src}: ${out.message}`)
 }
 
-function errorOutcome(e: unknown, src: string, fx: FileCtx): Outcome {
+/**
+ * What an exception from a format analyser means for the file. Findings the analyser already pushed stay in
+ * `fx.findings` (the file is then reported SCANNED with this message, so its issues still produce violations);
+ * the message says what went wrong after them.
+ */
+function errorOutcome(e: unknown, src: string, fx: FileCtx, found = 0): Outcome {
   if (e instanceof BombError) {
     fx.findings.push({threat: null, source: src, module: 'archive', operator: 'decompression',
       description: `decompression bomb not followed: ${e.message}`})
     return {status: 'scanned'}
   }
-  return {status: 'error', message: (e as Error).message || String(e)}
+  const err = e instanceof Error ? e : null
+  let message = err?.message || String(e)
+  if (err instanceof RangeError && /call stack/i.test(message)) message = 'analysis stopped: structure nested too deeply'
+  else if (e instanceof Truncated) message = `truncated: ${message}`
+  else if (err && !(err instanceof ArchiveError) && !(err instanceof Hdf5Error)) message = `analysis failed: ${message}`
+  if (found > 0) message += ` (after ${found} finding(s), which are reported)`
+  return {status: 'error', message}
 }
 
 const H5_EXTS = new Set(['.h5', '.hdf5', '.he5', '.hdf', '.mat', '.nc', '.nc4', '.cdf'])
 
+/**
+ * Analyse one stream. Never throws for content reasons: an exception from any format analyser becomes an
+ * error outcome and the findings it made before are kept (only an aborted scan propagates).
+ */
 export async function analyze(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts = {}): Promise<Outcome> {
+  const before = fx.findings.length
+  const outer = currentDepth.get(fx)
+  currentDepth.set(fx, depth)
+  try {
+    return await dispatch(r, src, name, depth, fx, o)
+  } catch (e) {
+    if (fx.signal?.aborted || e instanceof ScanAborted) throw e
+    return errorOutcome(e, src, fx, fx.findings.length - before)
+  } finally {
+    if (outer === undefined) currentDepth.delete(fx)
+    else currentDepth.set(fx, outer)
+  }
+}
+
+async function dispatch(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
   if (r.size === 0) return {status: 'skipped', reason: 'empty file', notModel: true}
   const bud = fx.budget
@@ -299,29 +345,109 @@ async function scanPickle(r: Reader, src: string, name: string, depth: number, f
   strongMagic: boolean, start = 0): Promise<Outcome> {
   const ext = lowerExt(name)
   let family: Family = o.family ?? (ext === '.joblib' ? 'joblib' : 'pickle')
-  const res: PickleResult = await analyzePickleStream(new Cursor(r, start), {
-    onNested: async (nr, label) => {
-      await analyzeChild(nr, `${src}:${label}`, label, depth + 1, fx, {family, addFormat: false})
-    },
+  const toFinding = (f: PickleFinding): Finding => ({
+    threat: f.kind === 'resource' ? null : codeFor(family, f.malicious), source: src, module: f.module, operator: f.operator,
+    description: `${f.description} [${f.severity}; offset ${f.offset}]`,
   })
-  if (!o.family && res.sawJoblib) family = 'joblib'
+  // findings go into the file's record the moment they are made (unless they must wait for a complete parse),
+  // and so does the format, on the first finding: a record kept after a crash says what was being analysed
+  const mirror = new Map<PickleFinding, Finding>()
+  const fmtOn = o.addFormat !== false
+  let early: string | undefined
+  let res: PickleResult | undefined
+  try {
+    res = await analyzePickleStream(new Cursor(r, start), {
+      budget: pickleBudget(fx),
+      signal: fx.signal,
+      onFinding: (f, isNew) => {
+        if (o.requireComplete) return
+        if (isNew) {
+          if (early === undefined && fmtOn) { early = format ?? (family === 'joblib' ? 'joblib' : 'pickle'); addFormat(fx, early) }
+          const x = toFinding(f)
+          mirror.set(f, x)
+          fx.findings.push(x)
+        } else {
+          const x = mirror.get(f)
+          if (x) Object.assign(x, toFinding(f))
+        }
+      },
+      onNested: async (nr, label) => {
+        await analyzeChild(nr, `${src}:${label}`, label, depth + 1, fx, {family, addFormat: false})
+      },
+      onHidden: async (data, label) => {
+        await scanHiddenPayload(data, src, label, depth + 1, fx, family)
+      },
+    })
+  } finally {
+    if (res && !o.family && res.sawJoblib) family = 'joblib'
+    for (const [f, x] of mirror) Object.assign(x, toFinding(f))
+  }
+  if (o.requireComplete) {
+    if (res.pickles === 0) return {status: 'skipped', reason: 'not a complete pickle', notModel: true}
+    for (const f of res.findings) fx.findings.push(toFinding(f))
+  }
   const pickleName = PICKLE_EXT.has(ext) || /(^|\/)(data|constants)\.pkl$/.test(name)
   if (res.findings.length === 0 && res.pickles === 0 && (o.storage || !(strongMagic || pickleName))) {
     return {status: 'skipped', reason: 'not a model file', notModel: true}
   }
-  addFormat(fx, format ?? (family === 'joblib' ? 'joblib' : 'pickle'), o.addFormat !== false)
-  for (const f of res.findings) {
-    fx.findings.push({
-      threat: codeFor(family, f.malicious), source: src, module: f.module, operator: f.operator,
-      description: `${f.description} [${f.severity}; offset ${f.offset}]`,
-    })
-  }
+  const final = format ?? (family === 'joblib' ? 'joblib' : 'pickle')
+  const at = early === undefined ? -1 : fx.formats.indexOf(early)
+  if (at >= 0 && early !== final) fx.formats.splice(at, 1) // the early guess was pickle; the stream turned out joblib
+  addFormat(fx, final, fmtOn)
   for (const n of res.notes) fx.notes.push(`${src}: ${n}`)
-  if (res.error && res.findings.length === 0) {
-    return {status: 'error', message: res.error}
+  if (res.error) {
+    return {status: 'error', message: res.findings.length ? `${res.error} (after ${res.findings.length} finding(s), which are reported)` : res.error}
   }
-  if (res.error) fx.notes.push(`${src}: ${res.error}`)
   return {status: 'scanned'}
+}
+
+/**
+ * A payload decoded from a string or bytes value (hex/base64/zlib layers): scanned as a nested pickle, and
+ * counted only if it parses as one (at least one complete pickle), so data that merely decodes to a
+ * pickle-like prefix adds nothing.
+ */
+async function scanHiddenPayload(data: Buffer, src: string, label: string, depth: number, fx: FileCtx, family: Family): Promise<void> {
+  const hsrc = `${src}:${label}`
+  if (depth > LIMITS.maxDepth) { addIncomplete(fx, `${hsrc}: nesting deeper than ${LIMITS.maxDepth} levels not followed`); return }
+  const sub: FileCtx = {...fx, findings: [], notes: [], incomplete: [], incompleteTotal: 0, formats: []}
+  let out: Outcome
+  try {
+    out = await scanPickle(new BufferReader(data), hsrc, label, depth, sub, {family, addFormat: false, storage: true, requireComplete: true}, undefined, true)
+  } catch (e) {
+    if (fx.signal?.aborted || e instanceof ScanAborted) throw e
+    out = {status: 'skipped', reason: 'not a complete pickle', notModel: true}
+  }
+  fx.bombs = Math.max(fx.bombs, sub.bombs)
+  fx.entries = Math.max(fx.entries, sub.entries)
+  if (out.status === 'skipped' && out.notModel) return
+  fx.notes.push(`${hsrc}: an encoded pickle (${label.replace(/@\d+$/, '')}) was decoded and scanned`)
+  fx.findings.push(...sub.findings)
+  fx.notes.push(...sub.notes)
+  for (const i of sub.incomplete) addIncomplete(fx, i)
+  if (out.status === 'error') addIncomplete(fx, `${hsrc}: ${out.message}`)
+}
+
+/**
+ * Strings of format metadata (safetensors `__metadata__` values, GGUF string values): plainly Python code
+ * calling exec/eval/os/subprocess/__import__ is reported (threat null: suspicious component), and values that
+ * decode (hex/base64/zlib) to a pickle are scanned as nested pickles. Linear, capped, budgeted per file.
+ */
+export async function scanHiddenStrings(entries: Array<[string, string]>, src: string, fx: FileCtx, format: string): Promise<void> {
+  const hb = pickleBudget(fx).hidden
+  const depth = currentDepth.get(fx) ?? 0
+  let reported = 0
+  for (const [key, value] of entries.slice(0, 4096)) {
+    if (hb.exhausted) { fx.notes.push(`${src}: hidden-content budget spent (${hb.exhausted}); later ${format} metadata not examined`); break }
+    if (value.length > HIDDEN_MAX) continue
+    const code = findCode(value, hb)
+    if (code && reported++ < 20) {
+      push(fx, src, {threat: null, module: format, operator: key,
+        description: `${format} metadata value ${JSON.stringify(clipText(key, 100))} is Python code calling ${code.marker}…: ${JSON.stringify(clipText(code.excerpt, 160))}`})
+    }
+    const bytes = textBytes(value)
+    const hit = looksLikePickle(bytes) && pickleShape(bytes) ? {encoding: 'text', data: bytes} : decodeHidden(bytes, hb)
+    if (hit) await scanHiddenPayload(hit.data, src, `${format}:${clipText(key, 100)}:${hit.encoding}`, depth + 1, fx, 'pickle')
+  }
 }
 
 /**
@@ -754,6 +880,7 @@ async function scanGguf(r: Reader, src: string, fx: FileCtx, fmtOn: boolean): Pr
         description: `chat template ${t.key} is ${t.size} bytes long (only the first ${GGUF_TEMPLATE_MAX} were analysed); no real chat template is this large`})
     }
   }
+  await scanHiddenStrings(g.strings.map((x) => [x.key, x.text]), src, fx, 'gguf')
   if (g.malformed.length) return {status: 'error', message: clipText(`malformed GGUF (not loadable): ${g.malformed.slice(0, 5).join('; ')}`, 1000)}
   return {status: 'scanned'}
 }
@@ -766,11 +893,13 @@ async function scanSafetensors(r: Reader, src: string, fx: FileCtx, fmtOn: boole
     // valid per the format, but parsing it would cost hundreds of MB: say so instead of guessing
     return {status: 'skipped', reason: `safetensors header of ${n} bytes (over 32 MB) not validated`}
   }
-  const v = await validateSafetensors(r)
+  const metadata: Array<[string, string]> = []
+  const v = await validateSafetensors(r, metadata)
   if (v.hostile.length) {
     fx.findings.push({threat: null, source: src, module: 'safetensors', operator: 'header',
       description: clipText(`safetensors header would make a loader over-allocate or read out of bounds: ${v.hostile.slice(0, 8).join('; ')}`)})
   }
+  await scanHiddenStrings(metadata, src, fx, 'safetensors')
   if (v.malformed.length) return {status: 'error', message: clipText(`malformed safetensors (not loadable): ${v.malformed.slice(0, 5).join('; ')}`, 1000)}
   return {status: 'scanned'}
 }

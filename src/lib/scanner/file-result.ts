@@ -43,6 +43,8 @@ export type WorkerMessage =
   /** Bytes read and formats found since the last report (batched: see worker.ts). */
   | {t: 'progress'; id: number; bytes: number; formats: string[]}
   | {t: 'issue'; id: number; issue: ModelScanIssue}
+  /** The analysis is over: the file's issues and formats as they ended (analysers may refine a finding after streaming it). */
+  | {t: 'sync'; id: number; issues: ModelScanIssue[]; formats: string[]}
   | {t: 'issues-dropped'; id: number; count: number}
   | {t: 'done'; id: number; result: FileResult; bytes: number; formats: string[]}
   | {t: 'hashed'; id: number; sha256: string | null; error?: string}

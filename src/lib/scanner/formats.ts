@@ -35,7 +35,8 @@ export interface DataCheck { hostile: string[]; malformed: string[] }
 /** Above this a declared tensor/array byte size is an over-allocation, whatever the file size (1 TiB). */
 export const HOSTILE_BYTES = 2 ** 40
 
-export async function validateSafetensors(r: Reader): Promise<DataCheck> {
+/** `metadata`, when given, receives the `__metadata__` string values (for the hidden-content check). */
+export async function validateSafetensors(r: Reader, metadata?: Array<[string, string]>): Promise<DataCheck> {
   const res: DataCheck = {hostile: [], malformed: []}
   if (r.size < 8) { res.malformed.push('file shorter than the 8-byte header length'); return res }
   const h = await r.read(0, 8)
@@ -60,7 +61,7 @@ export async function validateSafetensors(r: Reader): Promise<DataCheck> {
     if (bad.length + res.hostile.length > 20) break
     if (name === '__metadata__') {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) bad.push('__metadata__ is not an object')
-      else for (const [k, mv] of Object.entries(v)) if (typeof mv !== 'string') bad.push(`__metadata__.${k} is not a string`)
+      else for (const [k, mv] of Object.entries(v)) if (typeof mv !== 'string') bad.push(`__metadata__.${k} is not a string`); else metadata?.push([k, mv])
       continue
     }
     tensors++
@@ -120,14 +121,19 @@ export const GGUF_TEMPLATE_MAX = 16 << 20
 
 /** A chat template: its verdict is computed while reading, so no template text is kept (a file may hold several 16 MB ones). */
 export interface GgufTemplate { key: string; size: number; hit: {threat: ThreatCategory; markers: string[]} | null }
-export interface GgufResult extends DataCheck { templates: GgufTemplate[]; version: number; notes: string[] }
+export interface GgufResult extends DataCheck {
+  templates: GgufTemplate[]; version: number; notes: string[]
+  /** Other scalar string values (up to 1 MiB each, 4096 of them, 16 MiB in all), for the hidden-content check. */
+  strings: Array<{key: string; text: string}>
+}
 
 class GgufHostile extends Error {}
 
 export async function analyzeGguf(r: Reader, tick?: Tick): Promise<GgufResult> {
   const c = new Cursor(r)
   const t = ticker(tick, 1024)
-  const res: GgufResult = {hostile: [], malformed: [], templates: [], version: 0, notes: []}
+  const res: GgufResult = {hostile: [], malformed: [], templates: [], version: 0, notes: [], strings: []}
+  let keptStrings = 0
   const bad = res.malformed
   /** A length beyond the remaining bytes: hostile when implausibly large, otherwise the file was cut. */
   const beyond = (what: string, n: number, bytes: number): never => {
@@ -172,8 +178,10 @@ export async function analyzeGguf(r: Reader, tick?: Tick): Promise<GgufResult> {
       }
       if (type === 8) {
         const isTpl = key.startsWith('tokenizer.chat_template')
-        const s = await str(isTpl ? GGUF_TEMPLATE_MAX : 0, `string value of ${key}`)
+        const keepOther = !isTpl && depth === 0 && res.strings.length < 4096 && keptStrings < 16 << 20
+        const s = await str(isTpl ? GGUF_TEMPLATE_MAX : keepOther ? 1 << 20 : 0, `string value of ${key}`)
         if (s.text !== null && isTpl) res.templates.push({key, size: s.size, hit: checkTemplate(s.text)})
+        else if (s.text !== null && keepOther && s.size <= 1 << 20 && s.text.length >= 16) { res.strings.push({key, text: s.text}); keptStrings += s.text.length }
         return
       }
       if (type === 9) {

@@ -4,11 +4,17 @@
  * - safe: tensor-rebuild helpers, containers, dtypes, plain builtins (never reported);
  * - deny: the union of the anchors' deny lists (picklescan, modelscan, fickling, ModelAudit's additions,
  *   model-scanning.md §12) plus the gadget advisories of §14, each with a severity;
- * - unknown: anything else; reported (suspicious) only when the import is actually called.
+ * - unknown: anything else. An unknown class is not suspicious for being unknown: argument-less (or plain-data)
+ *   reconstruction is how every Python library pickles its objects (see `reconstructionKind` and the pickle
+ *   executor); an unknown global is reported when it is called with arguments, when its module path reaches
+ *   process/file/network/import machinery (`reachesMachinery`), or when code-like/encoded content flows into it.
  *
  * Every dotted component of module and name is checked: a deny-listed module covers its sub-modules,
  * and a dotted *name* that walks through a denied module or a dangerous attribute (`pathlib` + `os.system`)
- * is denied. Classes (capitalised last component) of well-known ML packages count as safe unless denied.
+ * is denied. Known scientific/ML packages are judged by what their names are: curated data classes (including
+ * lowercase ones such as scipy.sparse's `coo_matrix`), classes of those packages unless they are known to open
+ * files or URLs (`pandas.HDFStore`, `tensorflow.io.gfile.GFile`, ... are denied), and never their functions
+ * by default (`numpy.load`, `pandas.read_csv`, `torch.load` are denied; other functions stay unknown).
  */
 export type Severity = 'critical' | 'high' | 'medium' | 'low'
 export type Tier = 'safe' | 'deny' | 'unknown'
@@ -41,11 +47,13 @@ denyModules('critical', `os nt posix posixpath ntpath subprocess _posixsubproces
   test _xxsubinterpreters _interpreters _xxinterpchannels doctest idlelib socket _socket webbrowser uuid
   torch.hub torch._dynamo torch._inductor torch.utils.bottleneck torch.utils.collect_env
   fickling picklescan modelscan model_unpickler saferpickle modelaudit
-  mailcap concurrent.futures _thread pexpect pipes winreg _winreg msvcrt _winapi`)
+  mailcap concurrent.futures _thread pexpect pipes winreg _winreg msvcrt _winapi
+  numpy.ctypeslib cffi _cffi_backend torch.utils.cpp_extension`)
 denyModules('high', `ssl http httplib requests aiohttp urllib urllib2 urllib3 httpx smtplib ftplib poplib imaplib telnetlib
   nntplib xmlrpc socketserver signal _signal threading atexit site inspect lib2to3 shelve mmap compileall py_compile
   tempfile fileinput glob tarfile zipfile sqlite3 _sqlite3 linecache gc builtins.__import__ torchvision.io
-  paramiko fabric pycurl wget tkinter`)
+  paramiko fabric pycurl wget tkinter unittest tensorflow.io.gfile tensorflow.python.platform.gfile
+  tensorflow.python.lib.io.file_io numpy.lib._datasource numpy.lib.npyio numpy.lib._npyio_impl pandas.io.pytables pandas.io.clipboard`)
 denyModules('medium', `platform select selectors syslog filecmp difflib logging.config weakref _weakref`)
 
 /** Specific (module, name) pairs. A name entry may be dotted ('Trace.run'); prefixes match. */
@@ -87,7 +95,19 @@ denyNames('high', 'torch.package', 'PackageImporter')
 denyNames('critical', 'numpy', 'load loadtxt fromfile')
 denyNames('high', 'numpy.lib.npyio', 'load loadtxt')
 denyNames('critical', 'numpy.testing._private.utils', 'runstring')
-denyNames('high', 'pandas', 'read_csv read_pickle read_json read_html read_sql read_table read_excel eval')
+denyNames('high', 'pandas', `read_csv read_pickle read_json read_html read_sql read_sql_query read_sql_table read_table read_excel
+  read_parquet read_feather read_hdf read_fwf read_clipboard read_orc read_sas read_spss read_stata read_xml read_gbq eval
+  HDFStore ExcelWriter to_pickle`)
+denyNames('high', 'numpy', 'genfromtxt fromregex save savez savez_compressed savetxt')
+denyNames('critical', 'numpy.lib.format', 'read_array open_memmap')
+denyNames('high', 'keras.utils', 'get_file')
+denyNames('high', 'tensorflow.keras.utils', 'get_file')
+denyNames('critical', 'tensorflow.keras.models', 'load_model')
+denyNames('critical', 'tf_keras.models', 'load_model')
+denyNames('critical', 'tensorflow.saved_model', 'load')
+denyNames('high', 'tensorflow.io', 'read_file write_file')
+denyNames('critical', 'torch.ops', 'load_library')
+denyNames('critical', 'torch.classes', 'load_library')
 denyNames('high', 'pandas.io.parsers', 'read_csv read_table')
 denyNames('high', 'pandas.io.pickle', 'read_pickle')
 denyNames('critical', 'code', 'InteractiveInterpreter.runcode')
@@ -111,7 +131,7 @@ const DANGEROUS_ATTRS = new Set(('system popen popen2 popen3 spawn spawnl spawnv
   'eval exec compile open __import__ __builtins__ __globals__ __subclasses__ __getattribute__ __code__ __reduce__ ' +
   '__reduce_ex__ __class__ __mro__ __bases__ __base__ __dict__ __init__ __call__ getattr setattr import_module ' +
   'getattr_static resolve_name run call check_call check_output Popen load loads fork kill remove unlink rmtree ' +
-  'system_profile startfile').split(' '))
+  'system_profile startfile load_library').split(' '))
 
 const SAFE_BUILTINS = new Set(('bool int float complex str bytes bytearray list tuple set frozenset dict len abs sum min ' +
   'max round pow divmod sorted reversed enumerate zip range map filter slice iter next all any hash id repr ascii bin ' +
@@ -168,7 +188,53 @@ safe('builtins', [...SAFE_BUILTINS].join(' '))
 const ML_PACKAGES = new Set(('sklearn numpy scipy pandas torch transformers tokenizers xgboost lightgbm catboost ' +
   'joblib collections datetime tensorflow keras tf_keras sentencepiece accelerate peft safetensors huggingface_hub ' +
   'timm torchvision torchaudio diffusers optimum statsmodels spacy gensim nltk omegaconf lightning pytorch_lightning ' +
-  'fairseq sentence_transformers').split(' '))
+  'fairseq sentence_transformers networkx sympy astropy skimage matplotlib jax flax').split(' '))
+
+/**
+ * Lowercase data classes of known scientific packages (judged by what they are, not by their case), keyed by
+ * the package prefix. Any module under the prefix qualifies (scipy moved `scipy.sparse.coo` to `scipy.sparse._coo`).
+ */
+const KNOWN_LOWERCASE_CLASSES: Array<[string, RegExp]> = [
+  ['scipy.sparse', /^(coo|csr|csc|bsr|dia|dok|lil)_(matrix|array)$|^(spmatrix|sparray|_spbase|_data_matrix|_minmax_mixin)$/],
+  ['numpy', /^(ndarray|dtype|matrix|recarray|record|generic|number|integer|floating|complexfloating|bool_|str_|bytes_|void|datetime64|timedelta64|float(16|32|64|128)|int(8|16|32|64)|uint(8|16|32|64)|complex(64|128|256)|longdouble|clongdouble|object_)$/],
+  ['torch', /^(device|dtype|finfo|iinfo|layout|memory_format|qscheme|return_types)$/],
+]
+
+/** Reconstruction helpers that only allocate their first argument (a class): same verdict as NEWOBJ. */
+const RECONSTRUCTORS: Record<string, 'newobj' | 'newobj_ex' | 'reconstructor'> = {
+  'copyreg.__newobj__': 'newobj', 'copyreg.__newobj_ex__': 'newobj_ex', 'copyreg._reconstructor': 'reconstructor',
+  'sklearn.neighbors._binary_tree.newObj': 'newobj', 'sklearn.neighbors._kd_tree.newObj': 'newobj',
+  'sklearn.neighbors._ball_tree.newObj': 'newobj', 'sklearn.neighbors.kd_tree.newObj': 'newobj', 'sklearn.neighbors.ball_tree.newObj': 'newobj',
+}
+
+/**
+ * How a safe/unknown callable reconstructs objects, if it does:
+ *  - 'newobj' (`copyreg.__newobj__(cls, *args)`), 'newobj_ex' (`(cls, args, kwargs)`): `cls.__new__` only;
+ *  - 'reconstructor' (`copyreg._reconstructor(cls, base, state)`): `base.__new__(cls, state)` (+ base init);
+ *  - 'cython' (`__pyx_unpickle_X(cls, checksum, state)`): Cython's generated `X.__new__` + `__setstate__`.
+ */
+export function reconstructionKind(moduleRaw: string, name: string): 'newobj' | 'newobj_ex' | 'reconstructor' | 'cython' | null {
+  const module = normalizeModule(moduleRaw)
+  const k = RECONSTRUCTORS[`${module}.${name}`]
+  if (k) return k
+  if (name.startsWith('__pyx_unpickle_') && isDottedIdentifier(name)) return 'cython'
+  return null
+}
+
+/**
+ * Module/name components that reach process, file, network or import machinery. Used to escalate *unknown*
+ * globals (denied modules are handled by the deny list; this catches `vendor.os.helpers` and friends).
+ */
+const MACHINERY = new Set(('os nt posix subprocess _posixsubprocess sys socket shutil importlib imp runpy pty ctypes _ctypes ' +
+  'marshal multiprocessing pickle _pickle urllib urllib2 urllib3 requests httplib ftplib smtplib telnetlib webbrowser ' +
+  'builtins __builtin__ __builtins__ pexpect paramiko system popen popen2 popen3 execv execve execl execlp spawnv spawnl').split(' '))
+
+export function reachesMachinery(moduleRaw: string, name: string): string | null {
+  for (const part of [...moduleRaw.split('.'), ...name.split('.')]) {
+    if (MACHINERY.has(part)) return part
+  }
+  return null
+}
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -239,6 +305,9 @@ function classifyUncached(moduleRaw: string, name: string): Verdict {
   }
   const s = SAFE[module]
   if (s && (s.has(name) || s.has('*'))) return {tier: 'safe', reason: 'allow-listed'}
+  for (const [prefix, re] of KNOWN_LOWERCASE_CLASSES) {
+    if ((module === prefix || module.startsWith(prefix + '.')) && re.test(name)) return {tier: 'safe', reason: `data class of ${prefix}`}
+  }
   if (ML_PACKAGES.has(mparts[0]) && /^[A-Z]/.test(name)) return {tier: 'safe', reason: `class of known ML package ${mparts[0]}`}
   return {tier: 'unknown', reason: `import ${module}.${name} is not on the allow list`}
 }

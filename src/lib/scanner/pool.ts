@@ -326,6 +326,7 @@ export async function scanFiles(tasks: FileTask[], o: PoolOptions, ev: PoolEvent
         const end = await worker.run({t: 'scan', id: nextId++, task, fault}, budget(task.size), (m) => {
           if (m.t === 'progress') progress(m.bytes, m.formats)
           else if (m.t === 'issue' && s.issues.length < MAX_ISSUES_PER_FILE) s.issues.push(m.issue)
+          else if (m.t === 'sync') { s.issues = m.issues.slice(0, MAX_ISSUES_PER_FILE); s.formats = [...m.formats] }
           else if (m.t === 'issues-dropped') s.dropped = Math.max(s.dropped, m.count)
         })
         if (end.kind === 'message' && (end.msg.t === 'done' || end.msg.t === 'failed')) progress(end.msg.bytes, end.msg.formats)

@@ -2,6 +2,12 @@
  * The PAIT threat taxonomy as the local scanner and the sandbox see it: one row per `ThreatCategory`,
  * with the primary built-in rule that reports it (threat-codes.md §2 "Rule" primary column, §3).
  * `UNAPPROVED_FORMATS` is the policy code of "Stored In Approved File Format" (not a KB threat).
+ *
+ * Problems that have no PAIT code of their own are issues with `threat: null`, which threat-codes.md §4.4
+ * routes to Suspicious Model Components: archive bombs and header tricks, corrupt headers, ONNX custom
+ * domains, code-like strings in format metadata, and resource exhaustion of a pickle (memo/DUP "billion
+ * laughs" expansion, budgets no pickler reaches): a load-time denial of service is suspicious, not code
+ * execution, so it does not take the format's x00/x01 code.
  */
 import {THREAT_CATEGORIES, type ThreatCategory} from '../airs/enums.js'
 
@@ -71,6 +77,9 @@ export const THREATS: Record<ThreatCategory, ThreatInfo> = Object.fromEntries(
     return [code, {code, title, kind, rule, kbUrl: slug ? `${KB}/${slug}/${code}` : null}]
   }),
 ) as Record<ThreatCategory, ThreatInfo>
+
+/** The rule an issue without a PAIT code (`threat: null`) is reported under (threat-codes.md §4.4 step 3). */
+export const RULE_FOR_UNCLASSIFIED = RULE_SUSPICIOUS
 
 export function isThreatCategory(code: string): code is ThreatCategory {
   return Object.prototype.hasOwnProperty.call(THREATS, code)

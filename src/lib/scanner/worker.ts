@@ -103,6 +103,7 @@ async function handle(m: TaskMessage): Promise<void> {
       onIssuesDropped: (count) => { if (count === 1 || count % 1000 === 0) post({t: 'issues-dropped', id, count}) },
       onFormat: (format) => note(id, 0, format),
     })
+    post({t: 'sync', id, issues: result.data.issues_detected ?? [], formats: (result.data.formats ?? []).filter((f) => f !== 'not_model')})
     if (fault?.at === 'end') inject(fault)
     post({t: 'done', id, result, ...take()})
   } catch (e) {
