@@ -4,10 +4,11 @@ import {writeFile} from 'node:fs/promises'
 import {DaystromError, EXIT} from '../../../lib/airs/errors.js'
 import type {Evaluation, Violation} from '../../../lib/airs/types.js'
 import {finishGate, gateExit, parseFailOn} from '../../../lib/command/gate.js'
-import {daystromVersion, ModelSecurityCommand} from '../../../lib/command/model-security.js'
+import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {renderJson} from '../../../lib/command/output.js'
 import {buildJunit, buildMarkdown, buildSarif, type ReportInput} from '../../../lib/command/reports.js'
 import {requireUuid} from '../../../lib/command/scan-views.js'
+import {daystromVersion} from '../../../lib/util/version.js'
 
 export default class ScansReport extends ModelSecurityCommand<typeof ScansReport> {
   static summary = 'Report a scan for CI: SARIF 2.1.0 (code scanning), JUnit XML, or a markdown summary.'
