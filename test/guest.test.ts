@@ -176,6 +176,25 @@ describe('daystrom linked into another oclif CLI (test/fixtures/host)', function
       expect(missing.message).not.to.match(/\bdaystrom auth/)
     })
 
+    it('a mistyped command exits 2 with "did you mean" naming the host\'s binary, for daystrom\'s commands and the host\'s', async () => {
+      const [ours, theirs, json] = await Promise.all([
+        hostcli(s, ['model-security', 'groups', 'lst']), hostcli(s, ['helo']),
+        hostcli(s, ['model-security', 'groups', 'lst'], {HOSTCLI_CONTENT_TYPE: 'json'}),
+      ])
+      const text = (r: Result) => r.stderr.replace(/\s*\n ›\s+/g, ' ')
+      expect(ours.code, show(ours)).to.equal(2)
+      expect(ours.stdout).to.equal('')
+      expect(text(ours)).to.include('`model-security groups lst` is not a hostcli command. Did you mean `hostcli model-security groups list`?')
+      expect(text(ours)).to.not.include('daystrom')
+      expect(theirs.code, show(theirs)).to.equal(2)
+      expect(text(theirs)).to.include('`helo` is not a hostcli command. Did you mean one of `hostcli hello`, `hostcli help`?')
+      // JSON mode follows the host's <BIN>_CONTENT_TYPE, as oclif does for commands
+      expect(json.code, show(json)).to.equal(2)
+      expect(json.stdout).to.equal('')
+      expect(jsonError(json.stderr)).to.include({code: 'E_COMMAND_NOT_FOUND', exit: 2})
+      expect(jsonError(json.stderr).message).to.include('Did you mean `hostcli model-security groups list`?')
+    })
+
     it('the host\'s own command still works', async () => {
       const r = await hostcli(s, ['hello', '--name', 'guest'])
       expect(r).to.deep.equal({code: 0, stdout: 'hello guest from hostcli\n', stderr: ''})
