@@ -63,8 +63,8 @@ function hostcli(s: Sandbox, args: string[], env: Record<string, string> = {}): 
     const child = spawn(process.execPath, [join(HOST, 'bin', 'run.js'), ...args], {cwd: s.base, env: {...s.env, ...env}})
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     child.on('error', reject)
     child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
     child.stdin.end()
@@ -144,7 +144,7 @@ describe('daystrom linked into another oclif CLI (test/fixtures/host)', function
       for (const g of groups) expect(g.uuid).to.match(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/)
       // daystrom keeps its fixed DAYSTROM_* locations inside the host: the sandbox lives in DAYSTROM_DATA_DIR,
       // and nothing of daystrom's lands in the host's data or config directories
-      expect(readdirSync(join(s.daystromData, 'sandbox'))).to.not.be.empty
+      expect(readdirSync(join(s.daystromData, 'sandbox'))).to.have.length.above(0)
       expect(readdirSync(s.hostData)).to.deep.equal(['package.json'])
       expect(existsSync(s.hostConfig)).to.equal(false)
     })

@@ -36,7 +36,7 @@ export abstract class ModelSecurityCommand<T extends typeof Command> extends Day
   private sandboxHandle?: SandboxHandle
 
   protected connectionOverrides(): SettingOverrides {
-    return overridesFrom(this.flags as Record<string, unknown>)
+    return overridesFrom(this.flags)
   }
 
   protected usingSandbox(): boolean {
@@ -53,7 +53,7 @@ export abstract class ModelSecurityCommand<T extends typeof Command> extends Day
     const f = this.flags as Record<string, unknown>
     let timeoutMs: number
     try {
-      timeoutMs = parseDuration(String(f['http-timeout'] ?? '30s'))
+      timeoutMs = parseDuration((f['http-timeout'] as string | undefined) ?? '30s')
     } catch (error) {
       throw usageError(`--http-timeout: ${(error as Error).message}`)
     }

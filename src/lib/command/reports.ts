@@ -147,7 +147,7 @@ export function buildJunit(input: ReportInput): string {
     '    <properties>',
     ...[['scan_uuid', scan.uuid], ['eval_outcome', scan.eval_outcome], ['model_uri', scan.model_uri], ['security_group', scan.security_group_name],
       ['source_type', scan.source_type], ...(scan.error_code ? [['error_code', scan.error_code]] : [])]
-      .map(([k, v]) => `      <property name="${xmlEscape(String(k))}" value="${xmlEscape(String(v ?? ''))}"/>`),
+      .map(([k, v]) => `      <property name="${xmlEscape(k)}" value="${xmlEscape(v ?? '')}"/>`),
     '    </properties>',
   ]
   for (const e of evaluations) {
@@ -181,7 +181,7 @@ export function buildJunit(input: ReportInput): string {
 }
 
 const ICON: Record<string, string> = {ALLOWED: '✅', BLOCKED: '⛔', ERROR: '❌', PENDING: '⏳'}
-const mdCell = (s: unknown) => String(s ?? '').replaceAll('|', '\\|').replaceAll(/\r?\n/g, '<br>')
+const mdCell = (s: string | null | undefined) => (s ?? '').replaceAll('|', '\\|').replaceAll(/\r?\n/g, '<br>')
 
 /** A markdown summary fit for $GITHUB_STEP_SUMMARY. */
 export function buildMarkdown(input: ReportInput): string {

@@ -6,7 +6,7 @@ import {basename, dirname, extname, isAbsolute, relative, resolve} from 'node:pa
 import {realpath} from 'node:fs/promises'
 import type {ThreatCategory} from '../airs/enums.js'
 import {ArchiveError, BombError, type Budget, decompress, decompressZipLzma, DecoderLimit, isTarHeader, iterTar, linkEscapes, readZipDirectory, slipReason,
-  type StreamCodec, type TarEntry, type ZipEntry, zipMemberReader} from './archive.js'
+  type StreamCodec, type TarEntry, zipMemberReader} from './archive.js'
 import {analyzeGguf, analyzeKerasConfig, checkTemplate, findH5ModelConfig, liteRtOps, looksOnnx, looksSafetensors, onnxInfo,
   readNpyHeader, type RawIssue, TF_EXEC_OPS, TF_READ_OPS, tfOps, validateSafetensors} from './formats.js'
 import {Cursor, type Reader, SliceReader, Truncated} from './io.js'

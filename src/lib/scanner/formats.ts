@@ -361,7 +361,7 @@ export async function findH5ModelConfig(r: Reader, maxScan = 4 * 1024 ** 3): Pro
         if (!seen.has(at)) {
           seen.add(at)
           const json = await extractJson(r, at)
-          if (json && typeof json === 'object' && ('config' in (json as object))) configs.push(json)
+          if (json && typeof json === 'object' && ('config' in json)) configs.push(json)
         }
         i = b.indexOf(nd, i + 1)
       }
@@ -471,7 +471,6 @@ export async function onnxInfo(r: Reader): Promise<OnnxInfo> {
   }
   const tensor: FieldHandler = async (f, cc, end) => { if (f === 13) { await kv(cc, end); return true } return false }
   const sparse: FieldHandler = async (f, cc, end) => { if (f === 1 || f === 2) { await walkMessage(cc, end, tensor, 6); return true } return false }
-  let graph: FieldHandler
   let graphDepth = 0
   const attribute: FieldHandler = async (f, cc, end) => {
     if (f === 6 || f === 11) {
@@ -496,7 +495,7 @@ export async function onnxInfo(r: Reader): Promise<OnnxInfo> {
       if (!seenOps.has(key) && seenOps.size < 1000) { seenOps.add(key); info.customOps.push({domain, op}) }
     }
   }
-  graph = async (f, cc, end) => {
+  const graph: FieldHandler = async (f, cc, end) => {
     if (f === 1) { await node(cc, end); return true }
     if (f === 5) { await walkMessage(cc, end, tensor, 5); return true }
     if (f === 15) { await walkMessage(cc, end, sparse, 5); return true }

@@ -211,7 +211,7 @@ export async function scanPath(target: string, options: ScanOptions = {}): Promi
   }
   report()
 
-  const results: Array<FileScanData | undefined> = new Array(items.length)
+  const results = new Array<FileScanData | undefined>(items.length)
   const conc = Math.max(1, Math.min(options.concurrency ?? Math.min(8, Math.max(2, availableParallelism() * 2)), 64))
   let next = 0
   const worker = async (): Promise<void> => {

@@ -451,7 +451,7 @@ async function runOne(ctx: Ctx): Promise<void> {
       try { await runOne(ctx) } finally { ctx.nesting-- }
       return
     }
-    const n = (shape as number[]).reduce((a, b) => a * b, 1) * item
+    const n = shape.reduce((a, b) => a * b, 1) * item
     if (!Number.isFinite(n) || n < 0 || n > c.remaining) throw new Truncated(`joblib array of ${n} bytes runs past the end of the data`)
     c.skip(n)
   }

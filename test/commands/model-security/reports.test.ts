@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import * as reports from '../../../src/lib/command/reports.js'
 import {artifactUri, type ReportInput, type ReportOptions, ruleSlug, sarifLevel} from '../../../src/lib/command/reports.js'
 import {expectConforming, mockApi, mockToken, requests, resetRequests, ROOT, run, useCredentials} from '../../helpers/api.js'
-import {EVAL_ERROR, EVAL_FORMAT, EVAL_LICENSE, EVALUATIONS, page, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_UUID, VIOLATION_LICENSE, VIOLATION_ONNX, VIOLATION_PICKLE, VIOLATIONS} from '../../fixtures/data.js'
+import {EVAL_ERROR, EVAL_FORMAT, EVAL_LICENSE, EVALUATIONS, page, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_UUID, VIOLATION_ONNX, VIOLATION_PICKLE, VIOLATIONS} from '../../fixtures/data.js'
 
 // Two schemas: the official SARIF 2.1.0 (rtm.5) JSON Schema as shipped in @microsoft/jest-sarif (a draft-04 document:
 // its $schema/id are dropped and one of its patterns needs non-unicode regexps to compile under ajv 8), and our own

@@ -183,7 +183,7 @@ With --model-path the model is scanned on this machine and the per-file results 
           box.r = await scanner.scanPath(target, {allowPatterns: allow, ignorePatterns: ignore, onProgress: p => { task.title = `Scanning ${path}: ${progressText(p)}` }})
           task.title = `Scanned ${path}: ${box.r.scanDetails.total_files_scanned} files, ${box.r.scanDetails.total_files_skipped} skipped`
         },
-      }], {rendererOptions: {logger}, fallbackRendererOptions: {logger}} as never).run()
+      }], {rendererOptions: {logger}, fallbackRendererOptions: {logger}}).run()
       result = box.r!
     } else {
       let lastLine = ''
