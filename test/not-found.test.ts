@@ -160,6 +160,22 @@ describe('command not found', () => {
       expect((jsonError(r.stderr) as unknown as {suggestions: string[]}).suggestions[0]).to.equal('daystrom model-security groups list')
     })
 
+    it('help for a mistyped command (`--help`, `help ...`) is the same usage error, while real help still exits 0', async () => {
+      const [flag, command, topic, real] = await Promise.all([
+        cli(['model-security', 'groups', 'lst', '--help']), cli(['help', 'model-security', 'groups', 'lst']),
+        cli(['model-security', 'gruops', '--help']), cli(['model-security', 'groups', '--help']),
+      ])
+      for (const r of [flag, command]) {
+        expect(r.code, r.stderr).to.equal(2)
+        expect(r.stdout).to.equal('')
+        expect(r.stderr.replace(/\s*\n ›\s+/g, ' ')).to.include('`model-security groups lst` is not a daystrom command. Did you mean `daystrom model-security groups list`?')
+      }
+      expect(topic.code).to.equal(2)
+      expect(topic.stderr.replace(/\s*\n ›\s+/g, ' ')).to.include('Did you mean `daystrom model-security groups`?')
+      expect(real.code, real.stderr).to.equal(0)
+      expect(real.stdout).to.include('model-security groups list')
+    })
+
     it('a mistyped root flag gets the flag suggested', async () => {
       const r = await cli(['--versoin'])
       expect(r.code).to.equal(2)

@@ -4,9 +4,9 @@
  * stderr, as for every other command. The hook must throw: one that returns counts as success (exit 0).
  * Inside a host oclif CLI it runs for the host's commands too, with the host's binary name.
  */
-import {Errors, type Hook} from '@oclif/core'
+import type {Hook} from '@oclif/core'
 
-import {commandNotFound} from '../lib/command/suggest.js'
+import {commandNotFound, printable} from '../lib/command/suggest.js'
 
 function jsonMode(argv: string[], contentType: string | undefined): boolean {
   if (contentType?.toLowerCase() === 'json') return true
@@ -21,7 +21,7 @@ const hook: Hook.CommandNotFound = function (opts) {
     process.stderr.write(`${JSON.stringify({error: err.toJSON()})}\n`)
     this.exit(err.exit)
   }
-  throw new Errors.CLIError(err.message, {exit: err.exit, code: err.code, suggestions: err.suggestions})
+  throw printable(err)
 }
 
 export default hook

@@ -27,7 +27,7 @@ import {payload, validSafetensors} from '../scanner/fixtures.js'
 
 const PJSON = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   name: string; version: string; bin: Record<string, string>; main: string; types: string; exports: Record<string, string>
-  oclif: {commands: string; hooks?: Record<string, string>}
+  oclif: {commands: string; hooks?: Record<string, string>; helpClass?: string}
 }
 const VERSION = PJSON.version
 const HOST = join(ROOT, 'test', 'fixtures', 'host')
@@ -117,11 +117,13 @@ describe('the npm package as users get it', function () {
       expect(mapped).to.deep.equal([])
     })
 
-    it('holds everything package.json points at: bin, main, types, exports, oclif commands and hooks', () => {
+    it('holds everything package.json points at: bin, main, types, exports, oclif commands, hooks and help class', () => {
       const rel = (p: string) => p.replace(/^\.\//, '')
       for (const p of [...Object.values(PJSON.bin), PJSON.main, PJSON.types, ...Object.values(PJSON.exports)]) expect(files, p).to.include(rel(p))
       expect(files.some(f => f.startsWith(`${rel(PJSON.oclif.commands)}/`))).to.equal(true)
-      for (const target of Object.values(PJSON.oclif.hooks ?? {})) expect(files, target).to.include(`${rel(target)}.js`)
+      const modules = [...Object.values(PJSON.oclif.hooks ?? {}), PJSON.oclif.helpClass ?? '']
+      expect(modules).to.include('./dist/hooks/command-not-found').and.include('./dist/lib/command/help')
+      for (const target of modules) expect(files, target).to.include(`${rel(target)}.js`)
     })
 
     it('ships a manifest of this version that lists every compiled command', () => {

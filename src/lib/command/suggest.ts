@@ -7,7 +7,7 @@
  * When nothing at the root fits, the typed words are tried below every topic, for a command typed without its
  * leading topic (`groups list` for `model-security groups list`). Hidden commands and topics are never suggested.
  */
-import {type Interfaces, toConfiguredId} from '@oclif/core'
+import {Errors, type Interfaces, toConfiguredId} from '@oclif/core'
 
 import {DaystromError, EXIT} from '../airs/errors.js'
 
@@ -157,4 +157,9 @@ export function commandNotFound(config: Interfaces.Config, id: string): Daystrom
   return new DaystromError(`\`${typed}\` is not a ${config.bin} ${what}.${didYouMean}`, {
     code: 'E_COMMAND_NOT_FOUND', exit: EXIT.USAGE, suggestions: [...suggested, help],
   })
+}
+
+/** The same error as oclif prints it in human mode: message, code and the suggestions under "Try this:". */
+export function printable(err: DaystromError): Errors.CLIError {
+  return new Errors.CLIError(err.message, {exit: err.exit, code: err.code, suggestions: err.suggestions})
 }
