@@ -18,7 +18,7 @@ import {expect} from 'chai'
 import {execFile, spawn} from 'node:child_process'
 import {existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {delimiter, join} from 'node:path'
+import {delimiter, join, posix} from 'node:path'
 import {promisify} from 'node:util'
 
 import {ROOT} from '../helpers/api.js'
@@ -63,6 +63,12 @@ async function npmConfig(key: string): Promise<string> {
 /** PATH without any node_modules/.bin (npm run prepends the repository's): the installed CLI must stand alone. */
 const cleanPath = () => (process.env.PATH ?? '').split(delimiter).filter(p => !p.includes('node_modules')).join(delimiter)
 
+/** Every file below `dir`, as paths relative to it. */
+function walk(dir: string, rel = ''): string[] {
+  return readdirSync(join(dir, rel), {withFileTypes: true})
+    .flatMap(e => e.isDirectory() ? walk(dir, join(rel, e.name)) : [join(rel, e.name).split('\\').join('/')])
+}
+
 /** The file name prebuild-install looks for (its default template: {name}-v{version}-{runtime}-v{abi}-{platform}{libc}-{arch}.tar.gz). */
 function prebuildName(pkgDir: string): string {
   const {name, version} = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {name: string; version: string}
@@ -76,7 +82,9 @@ describe('the npm package as users get it', function () {
 
   let base: string
   let tgz: string
+  /** The tarball's files, as extracted from it (paths relative to its package/ folder). */
   let files: string[]
+  let unpacked: string
 
   before(async function () {
     this.timeout(5 * 60_000)
@@ -85,10 +93,15 @@ describe('the npm package as users get it', function () {
     // dist/ and the manifest are fresh (ensureBuilt): pack them as they are instead of building once more
     const packed = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', base], {cwd: ROOT, env: process.env})
     expect(packed.code, show(packed)).to.equal(0)
-    const [info] = JSON.parse(packed.stdout) as Array<{filename: string; files: Array<{path: string}>; size: number; unpackedSize: number}>
+    const [info] = JSON.parse(packed.stdout) as Array<{filename: string; entryCount: number; size: number; unpackedSize: number}>
     tgz = join(base, info.filename)
-    files = info.files.map(f => f.path).sort()
-    log(`packed ${info.filename}: ${files.length} files, ${(info.size / 1024).toFixed(0)} KiB (${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked) in ${packed.ms} ms`)
+    log(`packed ${info.filename}: ${info.entryCount} files, ${(info.size / 1024).toFixed(0)} KiB (${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked) in ${packed.ms} ms`)
+    mkdirSync(join(base, 'unpacked'))
+    const untar = await exec('tar', ['-xzf', tgz, '-C', join(base, 'unpacked')], {cwd: base, env: process.env})
+    expect(untar.code, show(untar)).to.equal(0)
+    unpacked = join(base, 'unpacked', 'package')
+    files = walk(unpacked).sort()
+    expect(files).to.have.length(info.entryCount)
   })
 
   after(() => {
@@ -108,13 +121,29 @@ describe('the npm package as users get it', function () {
       for (const must of ['package.json', 'README.md', 'oclif.manifest.json', 'dist/index.js', 'dist/index.d.ts']) expect(files, must).to.include(must)
     })
 
-    it('holds no tests, fixtures, benches, scripts, TypeScript sources, source maps or CI files', () => {
+    it('holds no tests, fixtures, benches, scripts, TypeScript sources, build or CI files', () => {
       expect(files.filter(f => /(^|\/)(test|tests|fixtures|bench|scripts|src|\.ci|node_modules)\//.test(f))).to.deep.equal([])
       expect(files.filter(f => f.endsWith('.ts') && !f.endsWith('.d.ts'))).to.deep.equal([])
-      expect(files.filter(f => /\.(map|tsbuildinfo)$/.test(f) || /(^|\/)(tsconfig[^/]*\.json|\.mocharc\.json|eslint\.config\.js|package-lock\.json)$/.test(f))).to.deep.equal([])
-      // a compiled file pointing at a source map that is not shipped would make debuggers look for it
-      const mapped = files.filter(f => f.endsWith('.js') && /\/\/# sourceMappingURL=/.test(readFileSync(join(ROOT, f), 'utf8')))
-      expect(mapped).to.deep.equal([])
+      expect(files.filter(f => /\.tsbuildinfo$/.test(f) || /(^|\/)(tsconfig[^/]*\.json|\.mocharc\.json|eslint\.config\.js|package-lock\.json)$/.test(f))).to.deep.equal([])
+    })
+
+    it('has no source map pointing at a file it does not ship (a map, or a source without its inlined content)', () => {
+      const missing: string[] = []
+      for (const js of files.filter(f => f.endsWith('.js'))) {
+        const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(unpacked, js), 'utf8'))?.[1]
+        if (!url || url.startsWith('data:')) continue
+        const map = posix.join(posix.dirname(js), url)
+        if (!files.includes(map)) {
+          missing.push(`${js} -> ${map}`)
+          continue
+        }
+        const {sources = [], sourcesContent = [], sourceRoot = ''} = JSON.parse(readFileSync(join(unpacked, map), 'utf8')) as {sources?: string[]; sourcesContent?: Array<string | null>; sourceRoot?: string}
+        sources.forEach((s, i) => {
+          const source = posix.normalize(posix.join(posix.dirname(map), sourceRoot, s))
+          if (sourcesContent[i] == null && !files.includes(source)) missing.push(`${map} -> ${source}`)
+        })
+      }
+      expect(missing).to.deep.equal([])
     })
 
     it('holds everything package.json points at: bin, main, types, exports, oclif commands, hooks and help class', () => {
@@ -127,7 +156,7 @@ describe('the npm package as users get it', function () {
     })
 
     it('ships a manifest of this version that lists every compiled command', () => {
-      const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {version: string; commands: Record<string, unknown>}
+      const manifest = JSON.parse(readFileSync(join(unpacked, 'oclif.manifest.json'), 'utf8')) as {version: string; commands: Record<string, unknown>}
       expect(manifest.version).to.equal(VERSION)
       const commandDir = `${PJSON.oclif.commands.replace(/^\.\//, '')}/`
       const compiled = files.filter(f => f.startsWith(commandDir) && f.endsWith('.js')).map(f => f.slice(commandDir.length, -3).split('/').join(':'))

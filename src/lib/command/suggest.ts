@@ -1,5 +1,6 @@
 /**
- * "Did you mean": the commands or topics closest to a mistyped command, for the command_not_found hook.
+ * "Did you mean": the commands or topics closest to a mistyped command, for the command_not_found hook
+ * (src/hooks/command-not-found.ts) and for help asked about such a command (./help.ts).
  *
  * Works on the command tree the way the user typed it: known words are kept, and the first unknown word is
  * compared with the commands and subtopics at that point (edit distance up to 2 with transpositions, a prefix,
@@ -35,7 +36,7 @@ export function editDistance(a: string, b: string): number {
   return d[s.length][t.length]
 }
 
-/** The visible command tree: every command id (and alias) and topic, as word lists. */
+/** The visible command tree: every command id (and alias) and every topic, colon-separated as oclif keeps them. */
 export interface CommandTree {
   commands: Set<string>
   topics: Set<string>
