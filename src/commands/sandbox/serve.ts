@@ -48,6 +48,11 @@ Ctrl+C (SIGINT) or SIGTERM.`
       url: sb.url, token_endpoint: sb.tokenUrl, mgmt_endpoint: sb.mgmtUrl, data_endpoint: sb.dataUrl, db_path: sb.dbPath,
       credentials: {client_id: c.clientId, client_secret: c.clientSecret, tsg_id: c.tsgId}, env,
     }
+    // listen for the stop signals before announcing the endpoints: a client may send one as soon as it reads them
+    const stopped = new Promise<string>(resolve => {
+      process.once('SIGINT', () => resolve('SIGINT'))
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+    })
     if (this.jsonEnabled()) {
       this.logJson(info)
     } else {
@@ -64,10 +69,7 @@ Ctrl+C (SIGINT) or SIGTERM.`
       for (const [k, v] of Object.entries(env)) this.log(`export ${k}=${v}`)
       this.logToStderr('Press Ctrl+C to stop.')
     }
-    const signal = await new Promise<string>(resolve => {
-      process.once('SIGINT', () => resolve('SIGINT'))
-      process.once('SIGTERM', () => resolve('SIGTERM'))
-    })
+    const signal = await stopped
     await sb.close()
     if (!this.jsonEnabled()) this.logToStderr(`Stopped (${signal}).`)
     return undefined
