@@ -21,7 +21,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {jsonError, ROOT} from './helpers/api.js'
-import {ensureBuilt} from './helpers/cli.js'
+import {ensureBuilt, unwrapped} from './helpers/cli.js'
 
 const HOST = join(ROOT, 'test', 'fixtures', 'host')
 /** The daystrom package linked into the host: this checkout. */
@@ -181,7 +181,7 @@ describe('daystrom linked into another oclif CLI (test/fixtures/host)', function
         hostcli(s, ['model-security', 'groups', 'lst']), hostcli(s, ['helo']),
         hostcli(s, ['model-security', 'groups', 'lst'], {HOSTCLI_CONTENT_TYPE: 'json'}),
       ])
-      const text = (r: Result) => r.stderr.replace(/\s*\n ›\s+/g, ' ')
+      const text = (r: Result) => unwrapped(r.stderr)
       expect(ours.code, show(ours)).to.equal(2)
       expect(ours.stdout).to.equal('')
       expect(text(ours)).to.include('`model-security groups lst` is not a hostcli command. Did you mean `hostcli model-security groups list`?')

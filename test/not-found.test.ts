@@ -8,7 +8,7 @@ import {expect} from 'chai'
 
 import {commandTree, editDistance, suggestCommands} from '../src/lib/command/suggest.js'
 import {jsonError, ROOT, run} from './helpers/api.js'
-import {cli, ensureBuilt} from './helpers/cli.js'
+import {cli, ensureBuilt, unwrapped} from './helpers/cli.js'
 
 const CODE = 'E_COMMAND_NOT_FOUND'
 
@@ -145,7 +145,7 @@ describe('command not found', () => {
       const r = await cli(['model-security', 'groups', 'lst'])
       expect(r.code, r.stderr).to.equal(2)
       expect(r.stdout).to.equal('')
-      const text = r.stderr.replace(/\s*\n ›\s+/g, ' ')
+      const text = unwrapped(r.stderr)
       expect(text).to.include('Error: `model-security groups lst` is not a daystrom command. Did you mean `daystrom model-security groups list`?')
       expect(text).to.include(`Code: ${CODE}`)
       expect(text).to.match(/Try this: \* daystrom model-security groups list \* daystrom model-security groups --help/)
@@ -168,10 +168,10 @@ describe('command not found', () => {
       for (const r of [flag, command]) {
         expect(r.code, r.stderr).to.equal(2)
         expect(r.stdout).to.equal('')
-        expect(r.stderr.replace(/\s*\n ›\s+/g, ' ')).to.include('`model-security groups lst` is not a daystrom command. Did you mean `daystrom model-security groups list`?')
+        expect(unwrapped(r.stderr)).to.include('`model-security groups lst` is not a daystrom command. Did you mean `daystrom model-security groups list`?')
       }
       expect(topic.code).to.equal(2)
-      expect(topic.stderr.replace(/\s*\n ›\s+/g, ' ')).to.include('Did you mean `daystrom model-security groups`?')
+      expect(unwrapped(topic.stderr)).to.include('Did you mean `daystrom model-security groups`?')
       expect(real.code, real.stderr).to.equal(0)
       expect(real.stdout).to.include('model-security groups list')
     })
@@ -179,7 +179,7 @@ describe('command not found', () => {
     it('a mistyped root flag gets the flag suggested', async () => {
       const r = await cli(['--versoin'])
       expect(r.code).to.equal(2)
-      expect(r.stderr.replace(/\s*\n ›\s+/g, ' ')).to.include('`--versoin` is not a daystrom command or flag. Did you mean `daystrom --version`?')
+      expect(unwrapped(r.stderr)).to.include('`--versoin` is not a daystrom command or flag. Did you mean `daystrom --version`?')
     })
   })
 })

@@ -59,6 +59,9 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
   })
 }
 
+/** oclif's pretty error as one line: its ' ›   ' margins and the wraps at the terminal width undone. */
+export const unwrapped = (stderr: string): string => stderr.replace(/\s*\n ›\s+/g, ' ')
+
 export function parseJson<T = unknown>(r: CliResult): T {
   try {
     return JSON.parse(r.stdout) as T

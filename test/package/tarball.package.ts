@@ -22,7 +22,7 @@ import {delimiter, join, posix} from 'node:path'
 import {promisify} from 'node:util'
 
 import {ROOT} from '../helpers/api.js'
-import {ensureBuilt} from '../helpers/cli.js'
+import {ensureBuilt, unwrapped} from '../helpers/cli.js'
 import {payload, validSafetensors} from '../scanner/fixtures.js'
 
 const PJSON = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -51,7 +51,6 @@ function exec(file: string, args: string[], opts: {cwd: string; env: NodeJS.Proc
 }
 
 const show = (r: Result) => `exit ${r.code}\nstdout:\n${r.stdout.slice(-4000)}\nstderr:\n${r.stderr.slice(-4000)}`
-const oneLine = (s: string) => s.replace(/\s*\n ›\s+/g, ' ')
 const log = (line: string) => process.stderr.write(`    [package] ${line}\n`)
 
 /** npm's own settings (cache, user config with e.g. nodedir), so installs under a throwaway HOME still find them. */
@@ -257,7 +256,7 @@ describe('the npm package as users get it', function () {
       const r = await daystrom('model-security', 'groups', 'lst')
       expect(r.code, show(r)).to.equal(2)
       expect(r.stdout).to.equal('')
-      expect(oneLine(r.stderr)).to.include('`model-security groups lst` is not a daystrom command. Did you mean `daystrom model-security groups list`?')
+      expect(unwrapped(r.stderr)).to.include('`model-security groups lst` is not a daystrom command. Did you mean `daystrom model-security groups list`?')
     })
 
     describe('and as a plugin of another oclif CLI: `hostcli plugins install file:<tarball>`', () => {
@@ -318,7 +317,7 @@ describe('the npm package as users get it', function () {
         expect(missing.stdout).to.equal('')
         expect(missing.stderr).to.include('"code":"E_NOT_FOUND"')
         expect(typo.code, show(typo)).to.equal(2)
-        expect(oneLine(typo.stderr)).to.include('`model-security groups lst` is not a hostcli command. Did you mean `hostcli model-security groups list`?')
+        expect(unwrapped(typo.stderr)).to.include('`model-security groups lst` is not a hostcli command. Did you mean `hostcli model-security groups list`?')
       })
 
       it('leaves the host\'s own command working', async () => {
