@@ -21,7 +21,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {jsonError, ROOT} from './helpers/api.js'
-import {ensureBuilt} from './helpers/cli.js'
+import {ensureBuilt, unwrapped} from './helpers/cli.js'
 
 const HOST = join(ROOT, 'test', 'fixtures', 'host')
 /** The daystrom package linked into the host: this checkout. */
@@ -63,8 +63,8 @@ function hostcli(s: Sandbox, args: string[], env: Record<string, string> = {}): 
     const child = spawn(process.execPath, [join(HOST, 'bin', 'run.js'), ...args], {cwd: s.base, env: {...s.env, ...env}})
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     child.on('error', reject)
     child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
     child.stdin.end()
@@ -144,7 +144,7 @@ describe('daystrom linked into another oclif CLI (test/fixtures/host)', function
       for (const g of groups) expect(g.uuid).to.match(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/)
       // daystrom keeps its fixed DAYSTROM_* locations inside the host: the sandbox lives in DAYSTROM_DATA_DIR,
       // and nothing of daystrom's lands in the host's data or config directories
-      expect(readdirSync(join(s.daystromData, 'sandbox'))).to.not.be.empty
+      expect(readdirSync(join(s.daystromData, 'sandbox'))).to.have.length.above(0)
       expect(readdirSync(s.hostData)).to.deep.equal(['package.json'])
       expect(existsSync(s.hostConfig)).to.equal(false)
     })
@@ -174,6 +174,25 @@ describe('daystrom linked into another oclif CLI (test/fixtures/host)', function
       expect(missing.suggestions).to.include('hostcli auth login')
       expect(missing.message).to.include('`hostcli auth login`')
       expect(missing.message).not.to.match(/\bdaystrom auth/)
+    })
+
+    it('a mistyped command exits 2 with "did you mean" naming the host\'s binary, for daystrom\'s commands and the host\'s', async () => {
+      const [ours, theirs, json] = await Promise.all([
+        hostcli(s, ['model-security', 'groups', 'lst']), hostcli(s, ['helo']),
+        hostcli(s, ['model-security', 'groups', 'lst'], {HOSTCLI_CONTENT_TYPE: 'json'}),
+      ])
+      const text = (r: Result) => unwrapped(r.stderr)
+      expect(ours.code, show(ours)).to.equal(2)
+      expect(ours.stdout).to.equal('')
+      expect(text(ours)).to.include('`model-security groups lst` is not a hostcli command. Did you mean `hostcli model-security groups list`?')
+      expect(text(ours)).to.not.include('daystrom')
+      expect(theirs.code, show(theirs)).to.equal(2)
+      expect(text(theirs)).to.include('`helo` is not a hostcli command. Did you mean one of `hostcli hello`, `hostcli help`?')
+      // JSON mode follows the host's <BIN>_CONTENT_TYPE, as oclif does for commands
+      expect(json.code, show(json)).to.equal(2)
+      expect(json.stdout).to.equal('')
+      expect(jsonError(json.stderr)).to.include({code: 'E_COMMAND_NOT_FOUND', exit: 2})
+      expect(jsonError(json.stderr).message).to.include('Did you mean `hostcli model-security groups list`?')
     })
 
     it('the host\'s own command still works', async () => {

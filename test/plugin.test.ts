@@ -33,8 +33,8 @@ describe('third-party plugin fixture', () => {
 
   it('without the link, the command does not exist', async () => {
     const r = await run(['model-security', 'hello'])
-    expect(r.exit).to.not.equal(0)
-    expect(r.error?.message).to.match(/command model-security:hello not found/)
+    expect(r.exit).to.equal(2)
+    expect(r.error?.message).to.equal('`model-security hello` is not a daystrom command.')
   })
 
   it('runs with our output contract: a table by default, raw JSON with --json, -o csv, --columns', async () => {

@@ -27,8 +27,8 @@ function runProcess(cmd: string, args: string[], env: Record<string, string>, cw
     const child = spawn(cmd, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     child.on('error', reject)
     child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
   })

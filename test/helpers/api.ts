@@ -57,7 +57,7 @@ function parseBody(body: unknown): unknown {
 export function mockToken(opts: {times?: number; expiresIn?: number; token?: string; status?: number} = {}): nock.Scope {
   return nock(AUTH_HOST).post('/oauth2/access_token').times(opts.times ?? 1).reply(function (this: nock.ReplyFnContext, _uri, body) {
     requests.push({plane: 'token', method: 'POST', path: '/oauth2/access_token', query: new URLSearchParams(),
-      body: typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : body, headers: this.req.headers as Record<string, string>})
+      body: typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : body, headers: this.req.headers})
     if (opts.status && opts.status >= 400) return [opts.status, {error: 'invalid_client', error_description: 'Client authentication failed'}]
     return [200, {access_token: opts.token ?? TOKEN, token_type: 'Bearer', expires_in: opts.expiresIn ?? 899, scope: `tsg_id:${CREDS.tsgId}`}]
   })
@@ -77,7 +77,7 @@ export function mockApi(plane: Plane, method: string, path: string, status: numb
   return interceptor.reply(function (this: nock.ReplyFnContext, uri, reqBody) {
     const url = new URL(uri, base.origin)
     const rec: Recorded = {plane, method: method.toUpperCase(), path: url.pathname.slice(base.pathname.length), query: url.searchParams,
-      body: parseBody(reqBody), headers: this.req.headers as Record<string, string>}
+      body: parseBody(reqBody), headers: this.req.headers}
     if (openapiAvailable) {
       try {
         assertRequestConforms(plane, rec.method, rec.path, rec.query, rec.body)
@@ -104,8 +104,8 @@ export interface RunResult { stdout: string; stderr: string; exit: number; error
 export async function run(args: string | string[]): Promise<RunResult> {
   process.exitCode = undefined
   const {stdout, stderr, error} = await runCommand(args, {root: ROOT})
-  const e = error as (Error & {oclif?: {exit?: number}}) | undefined
-  const exit = e ? (e.oclif?.exit ?? 1) : Number(process.exitCode ?? 0)
+  const e = error
+  const exit = e ? (e.oclif?.exit ?? 1) : (process.exitCode ?? 0)
   process.exitCode = undefined
   return {stdout, stderr, exit, error: e}
 }

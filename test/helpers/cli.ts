@@ -48,16 +48,19 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
   if (!o.inheritEnv) for (const k of ['DAYSTROM_CONFIG_DIR', 'DAYSTROM_CACHE_DIR', 'DAYSTROM_DATA_DIR']) base[k] = process.env[k]
   const entry = o.dev ? ['--import', 'tsx', join(ROOT, 'bin', 'dev.js')] : [join(ROOT, 'bin', 'run.js')]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...args], {cwd: ROOT, env: {...base, ...env} as NodeJS.ProcessEnv})
+    const child = spawn(process.execPath, [...entry, ...args], {cwd: ROOT, env: {...base, ...env}})
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     child.on('error', reject)
     child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
     child.stdin.end(o.input)
   })
 }
+
+/** oclif's pretty error as one line: its ' ›   ' margins and the wraps at the terminal width undone. */
+export const unwrapped = (stderr: string): string => stderr.replace(/\s*\n ›\s+/g, ' ')
 
 export function parseJson<T = unknown>(r: CliResult): T {
   try {

@@ -160,7 +160,7 @@ describe('config files and credential resolution', () => {
       const {default: nock} = await import('nock')
       let basic = ''
       nock('https://profile.test').post('/token').reply(function () {
-        basic = String(this.req.headers.authorization)
+        basic = this.req.headers.authorization ?? ''
         return [200, {access_token: 'profile-token-1234', expires_in: 900, token_type: 'Bearer'}]
       })
       const api = nock('https://profile.test').get('/aims/mgmt/v1/security-groups').query(true).reply(200, {pagination: {total_items: 1}, security_groups: [GROUP_HF]})

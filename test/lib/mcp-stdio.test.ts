@@ -36,6 +36,7 @@ describe('serveStdio', () => {
       process.stdout.write('stray stdout write\n')
       input.end()
       await serving
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- only its identity is compared, it is never called
       restoredStdout = process.stdout.write
       console.log('after the server')
     } finally {

@@ -20,7 +20,8 @@ function fakeClient(tree: Record<string, ScanFile[]>, pageSize = 2) {
     clientId: 'x', clientSecret: 'unused', tsgId: '1', dataEndpoint: 'http://127.0.0.1:9', mgmtEndpoint: 'http://127.0.0.1:9',
     tokenEndpoint: 'http://127.0.0.1:9', retries: 0, timeoutMs: 1000, userAgent: 'test',
   })
-  client.listScanFiles = async (_scan: string, q: {query_path?: string; skip?: number; limit?: number} = {}): Promise<Page<ScanFile>> => {
+  client.listScanFiles = async (_scan: string, query?: {query_path?: string; skip?: number; limit?: number}): Promise<Page<ScanFile>> => {
+      const q = query ?? {}
       calls.push({query_path: q.query_path, skip: q.skip})
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)

@@ -92,11 +92,11 @@ groups:
     })
 
     it('syntax errors and duplicate keys are invalid documents with their position', async () => {
-      const dup = await parsePolicy('version: 1\ngroups:\n  - name: a\n    name: b\n', 'p.yaml').catch((error: Error & {details?: unknown}) => error)
+      const dup = await parsePolicy('version: 1\ngroups:\n  - name: a\n    name: b\n', 'p.yaml').catch((error: unknown) => error)
       expect((dup as Error).message).to.match(/^p\.yaml: invalid policy document \(1 error\):\n {2}p\.yaml:4:5 \/: not valid YAML or JSON: Map keys must be unique/)
-      const broken = await parsePolicy('{"version": 1,', 'p.json').catch((error: Error) => error)
+      const broken = await parsePolicy('{"version": 1,', 'p.json').catch((error: unknown) => error)
       expect((broken as Error).message).to.match(/p\.json:1:\d+ \/: not valid YAML or JSON/)
-      const empty = await parsePolicy('  \n', 'e.yaml').catch((error: Error) => error)
+      const empty = await parsePolicy('  \n', 'e.yaml').catch((error: unknown) => error)
       expect((empty as Error).message).to.include('e.yaml:1:1 /: the file is empty')
     })
 

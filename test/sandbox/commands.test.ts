@@ -24,8 +24,8 @@ function runCommand(name: string, argv: string[], dataDir: string): Promise<{cod
   const child = spawnCommand(name, argv, dataDir)
   let stdout = ''
   let stderr = ''
-  child.stdout!.on('data', d => (stdout += d))
-  child.stderr!.on('data', d => (stderr += d))
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
   return new Promise(resolve => child.on('close', code => resolve({code, stdout, stderr})))
 }
 
@@ -66,7 +66,7 @@ describe('sandbox commands', function () {
   it('serve prints endpoints, credentials and env lines that work, and stops cleanly on SIGTERM', async () => {
     const child = spawnCommand('serve', ['--port', '0'], dataDir)
     let stderr = ''
-    child.stderr!.on('data', d => (stderr += d))
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
     const env: Record<string, string> = {}
     const lines: string[] = []
     const rl = createInterface({input: child.stdout!})

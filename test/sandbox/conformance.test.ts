@@ -12,7 +12,7 @@ import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parse} from 'yaml'
 
-import {type TestSandbox, groupByName, maliciousPickleDetails, ruleByName, startTestSandbox, waitScan} from './support.js'
+import {type TestSandbox, maliciousPickleDetails, ruleByName, startTestSandbox, waitScan} from './support.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const OPENAPI_DIR = resolve(here, '..', '..', '..', 'shared', 'reference', 'openapi')
@@ -96,7 +96,7 @@ describe('sandbox: conformance with the OpenAPI documents (raw HTTP)', function 
 
   async function call(plane: Plane, method: string, template: string, actual: string, opts: {query?: string; body?: unknown} = {}): Promise<any> {
     const op = ops.find(o => o.plane === plane && o.method === method && o.path === template)
-    expect(op, `${method} ${template} is not in the ${plane} document`).to.exist
+    expect(op, `${method} ${template} is not in the ${plane} document`).to.not.equal(undefined)
     covered.add(`${plane} ${method} ${template}`)
     const r = plane === 'mgmt' ? await t.mgmt(method as never, actual, opts.body, {query: opts.query}) : await t.data(method as never, actual, opts.body, {query: opts.query})
     expect(String(r.status), `${method} ${actual}: ${JSON.stringify(r.body)}`).to.equal(op!.success)

@@ -22,15 +22,15 @@ function runNode(script: string, args: string[]): ChildProcess {
 function finish(child: ChildProcess): Promise<{code: number | null; out: string; err: string}> {
   let out = ''
   let err = ''
-  child.stdout!.on('data', d => (out += d))
-  child.stderr!.on('data', d => (err += d))
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
   return new Promise(resolve => child.on('close', code => resolve({code, out, err})))
 }
 
 async function startServe(dataDir: string, settleDelayMs = 50): Promise<{child: ChildProcess; ep: any}> {
   const child = runNode('serve.ts', [dataDir, String(settleDelayMs)])
   let err = ''
-  child.stderr!.on('data', d => (err += d))
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
   const rl = createInterface({input: child.stdout!})
   const line = await new Promise<string>((resolve, reject) => {
     rl.once('line', resolve)

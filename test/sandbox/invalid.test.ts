@@ -12,14 +12,14 @@ import {
 
 function expect422(r: {status: number; body: any}, loc: Array<string | number>, type?: string): any {
   expect(r.status, JSON.stringify(r.body)).to.equal(422)
-  expect(r.body.detail).to.be.an('array').that.is.not.empty
+  expect(r.body.detail).to.be.an('array').that.has.length.above(0)
   for (const d of r.body.detail) {
     expect(d).to.include.keys('loc', 'msg', 'type')
     expect(d.loc).to.be.an('array')
     expect(d.msg).to.be.a('string')
   }
   const hit = r.body.detail.find((d: any) => JSON.stringify(d.loc) === JSON.stringify(loc))
-  expect(hit, `no detail at ${JSON.stringify(loc)} in ${JSON.stringify(r.body.detail)}`).to.exist
+  expect(hit, `no detail at ${JSON.stringify(loc)} in ${JSON.stringify(r.body.detail)}`).to.not.equal(undefined)
   if (type) expect(hit.type).to.equal(type)
   return hit
 }

@@ -77,7 +77,10 @@ export class PW {
   /** callable(*args) with string args. */
   call(module: string, name: string, args: Array<string | number>): this {
     this.imp(module, name).mark()
-    for (const a of args) typeof a === 'number' ? this.int(a) : this.str(a)
+    for (const a of args) {
+      if (typeof a === 'number') this.int(a)
+      else this.str(a)
+    }
     return this.tuple().reduce()
   }
   toBuffer(): Buffer { return Buffer.concat(this.parts) }

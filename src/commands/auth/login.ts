@@ -18,7 +18,7 @@ async function readAllStdin(): Promise<string> {
 export default class AuthLogin extends DaystromCommand<typeof AuthLogin> {
   static summary = 'Save service-account credentials to a profile.'
   static description = `Prompts for what is missing on a terminal. Without a terminal, give the settings as flags and the client
-secret on stdin (--client-secret-stdin, or simply pipe it). Settings go to ${'<config dir>'}/config.json, the secret to
+secret on stdin (--client-secret-stdin, or simply pipe it). Settings go to <config dir>/config.json, the secret to
 credentials.json (mode 0600). The credentials are checked by requesting a token unless --no-verify.
 A secret given as a plain flag value would land in your shell history, so --client-secret also needs --insecure-secret-flag.`
 

@@ -78,7 +78,7 @@ export function messageFromBody(body: unknown): string | undefined {
   const detail = renderDetail(b.detail)
   if (detail) return detail
   for (const k of ['error_message', 'message', 'error_description', 'error']) {
-    if (typeof b[k] === 'string') return b[k] as string
+    if (typeof b[k] === 'string') return b[k]
   }
   const e = b.error as Record<string, unknown> | undefined
   if (e && typeof e.message === 'string') return e.message

@@ -84,7 +84,7 @@ export class HttpTransport {
         maxRetryAfter: undefined,
         calculateDelay: ({attemptCount, error, retryOptions}) => {
           if (attemptCount > retryOptions.limit) return 0
-          const method = String(error.options.method).toUpperCase()
+          const method = error.options.method.toUpperCase()
           const status = error.response?.statusCode
           if (!IDEMPOTENT.has(method)) {
             // non-idempotent: only when the request never left this machine
@@ -106,7 +106,7 @@ export class HttpTransport {
         beforeRequest: [options => {
           const url = options.url?.toString() ?? ''
           debug(`→ ${options.method} ${redact(url)}`)
-          debug(`  headers ${JSON.stringify(redactHeaders(options.headers as Record<string, unknown>))}`)
+          debug(`  headers ${JSON.stringify(redactHeaders(options.headers))}`)
           const body = options.json === undefined ? (typeof options.body === 'string' ? options.body : undefined) : JSON.stringify(options.json)
           const form = options.form ? new URLSearchParams(options.form as Record<string, string>).toString() : undefined
           if (body ?? form) debug(`  body ${redact((body ?? form)!).slice(0, 4000)}`)
@@ -157,7 +157,7 @@ export function toSearchParams(query: Record<string, unknown> | undefined): URLS
   for (const [k, v] of Object.entries(query)) {
     if (v === undefined || v === null || v === '') continue
     if (Array.isArray(v)) for (const item of v) sp.append(k, String(item))
-    else sp.append(k, String(v))
+    else sp.append(k, typeof v === 'string' ? v : JSON.stringify(v))
   }
   return [...sp.keys()].length > 0 ? sp : undefined
 }

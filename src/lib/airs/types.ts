@@ -69,41 +69,42 @@ export interface ScanCreate {
   scan_details?: ScanDetails | null
 }
 
+// `Known | (string & {})`: the documented values (with completion), and any value the service adds later
 export interface Scan extends Extra {
   uuid: string; tsg_id: string; created_at: string; updated_at: string; model_uri: string; owner: string
-  scan_origin: ScanOrigin | string; security_group_uuid: string; security_group_name: string
-  eval_outcome: EvalOutcome | string; source_type: SourceType
+  scan_origin: ScanOrigin | (string & {}); security_group_uuid: string; security_group_name: string
+  eval_outcome: EvalOutcome | (string & {}); source_type: SourceType
   model_version_uuid?: string | null; created_by?: string | null; enabled_rule_count_snapshot?: number | null
-  error_code?: ErrorCode | string | null; error_message?: string | null; eval_summary?: EvalSummary | null
+  error_code?: ErrorCode | (string & {}) | null; error_message?: string | null; eval_summary?: EvalSummary | null
   labels?: Label[]; model_formats?: string[] | null; scanner_version?: string | null; time_started?: string | null
   total_files_scanned?: number | null; total_files_skipped?: number | null
 }
 
 export interface Evaluation extends Extra {
-  uuid: string; tsg_id: string; created_at: string; updated_at: string; result: EvaluationResult | string
+  uuid: string; tsg_id: string; created_at: string; updated_at: string; result: EvaluationResult | (string & {})
   violation_count: number; rule_instance_uuid: string; scan_uuid: string; rule_name: string
-  rule_description: string; rule_instance_state: RuleState | string
+  rule_description: string; rule_instance_state: RuleState | (string & {})
 }
 
 export interface Violation extends Extra {
   uuid: string; tsg_id: string; created_at: string; updated_at: string; description: string
-  rule_instance_uuid: string; rule_name: string; rule_description: string; rule_instance_state: RuleState | string
+  rule_instance_uuid: string; rule_name: string; rule_description: string; rule_instance_state: RuleState | (string & {})
   remediation: {steps: string[]; url: string; [k: string]: unknown}
   file?: string | null; hash?: string | null; module?: string | null; operator?: string | null
-  threat?: ThreatCategory | string | null; threat_description?: string | null
+  threat?: ThreatCategory | (string & {}) | null; threat_description?: string | null
   insights_url?: string | null; threat_kb_url?: string | null
 }
 
 export interface ScanFile extends Extra {
   uuid: string; tsg_id: string; created_at: string; updated_at: string; path: string; parent_path: string
-  type: FileType | string; result: FileScanResult | string; model_version_uuid: string
+  type: FileType | (string & {}); result: FileScanResult | (string & {}); model_version_uuid: string
   blob_id?: string | null; formats?: string[] | null; scan_uuid?: string | null
 }
 
 export interface Model extends Extra {
   uuid: string; tsg_id: string; created_at: string; updated_at: string; name: string
   latest_version_uuid?: string | null; latest_version_fingerprint?: string | null; latest_version_revision?: string | null
-  latest_version_hf_commit_sha?: string | null; latest_version_outcome?: EvalOutcome | string | null
+  latest_version_hf_commit_sha?: string | null; latest_version_outcome?: EvalOutcome | (string & {}) | null
   latest_version_formats?: string[] | null; latest_version_source_types?: SourceType[] | null
   latest_version_scan_time?: string | null
 }
@@ -113,7 +114,7 @@ export interface ModelVersion extends Extra {
   fingerprint?: string | null; file_count?: number | null; license?: string | null; latest_scan_time?: string | null
   hf_commit_sha?: string | null; hf_commit_title?: string | null; hf_commit_authors?: string[] | null
   hf_model_name?: string | null; hf_organization?: string | null; model_formats?: string[] | null
-  source_types?: SourceType[] | null; last_eval_outcome?: EvalOutcome | string | null; last_eval_summary?: EvalSummary | null
+  source_types?: SourceType[] | null; last_eval_outcome?: EvalOutcome | (string & {}) | null; last_eval_summary?: EvalSummary | null
 }
 
 /** A page of a list operation: the items under the operation's own key, plus pagination. */

@@ -49,12 +49,12 @@ export function valueAt(doc: unknown, path: Array<string | number>): unknown {
 function describe(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>
   switch (e.keyword) {
-    case 'additionalProperties': return `unknown key "${p.additionalProperty}"`
-    case 'required': return `missing required key "${p.missingProperty}"`
+    case 'additionalProperties': return `unknown key "${p.additionalProperty as string}"`
+    case 'required': return `missing required key "${p.missingProperty as string}"`
     case 'enum': return `must be one of ${(p.allowedValues as unknown[]).join(', ')}`
-    case 'propertyNames': return `has an invalid key "${p.propertyName}"`
-    case 'format': return `must be a valid ${p.format}`
-    case 'pattern': return `must match ${p.pattern}`
+    case 'propertyNames': return `has an invalid key "${p.propertyName as string}"`
+    case 'format': return `must be a valid ${p.format as string}`
+    case 'pattern': return `must match ${p.pattern as string}`
     default: return e.message ?? e.keyword
   }
 }
@@ -68,7 +68,7 @@ export function pointerToPath(pointer: string): Array<string | number> {
 }
 
 /** Validate a document against a registered request schema; returns [] when it is valid. */
-export function validateBody(name: RequestSchemaName | string, doc: unknown): SchemaProblem[] {
+export function validateBody(name: RequestSchemaName | (string & {}), doc: unknown): SchemaProblem[] {
   let fn = compiled.get(name)
   if (!fn) {
     fn = ajv().getSchema(name) as ValidateFunction | undefined
@@ -99,9 +99,9 @@ function problemsOf(fn: ValidateFunction, doc: unknown): SchemaProblem[] {
   const seen = new Set<string>()
   for (const e of meaningful.length > 0 ? meaningful : errors) {
     let pointer = e.instancePath
-    if (e.keyword === 'additionalProperties') pointer += '/' + String((e.params as {additionalProperty: string}).additionalProperty)
-    if (e.keyword === 'propertyNames') pointer += '/' + String((e.params as {propertyName: string}).propertyName)
-    if (e.keyword === 'required') pointer += '/' + String((e.params as {missingProperty: string}).missingProperty)
+    if (e.keyword === 'additionalProperties') pointer += '/' + (e.params as {additionalProperty: string}).additionalProperty
+    if (e.keyword === 'propertyNames') pointer += '/' + (e.params as {propertyName: string}).propertyName
+    if (e.keyword === 'required') pointer += '/' + (e.params as {missingProperty: string}).missingProperty
     const message = describe(e)
     const key = pointer + '|' + message
     if (seen.has(key)) continue

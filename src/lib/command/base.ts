@@ -208,5 +208,6 @@ export function describeError(err: Error & {code?: string}, exit: number): Recor
   const code = err instanceof Errors.CLIError
     ? (err.code ?? (exit === EXIT.USAGE ? 'E_USAGE' : 'E_CLI'))
     : exit === EXIT.INTERNAL ? 'E_INTERNAL' : (err.code ?? 'E_GENERIC')
+  // eslint-disable-next-line no-control-regex -- an ANSI escape sequence starts with the ESC control character
   return {code, message: err.message.replace(/\u001B\[[0-9;]*m/g, ''), exit}
 }

@@ -29,10 +29,12 @@ function parsing<T>(fn: (input: string) => T) {
 export const durationFlag = Flags.custom<number>(parsing(parseDuration))
 
 /** An ISO time or a duration ago (`24h`), parsed to an ISO string. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-arguments -- pins the option type P, else inferred from parse()
 export const timeFlag = Flags.custom<string>(parsing(parseTimePoint))
 
 /** A string flag with the length limits of the query parameter it feeds (checked before any request). */
 export function boundedString(min: number, max: number) {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-arguments -- pins the option type P, else inferred from parse()
   return Flags.custom<string>(parsing((input: string) => {
     if (input.length < min || input.length > max) {
       throw new Error(min > 0 ? `must be ${min}-${max} characters, got ${input.length}` : `at most ${max} characters, got ${input.length}`)

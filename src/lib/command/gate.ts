@@ -133,7 +133,7 @@ export async function listrReporter(): Promise<WaitReporter> {
         task: (_ctx: unknown, task: {title: string}) => new Promise<void>((resolve, reject) => {
           pending.set(uuid, {title: t => { task.title = t }, resolve, reject})
         }),
-      })), {concurrent: true, exitOnError: false, rendererOptions: {logger}, fallbackRendererOptions: {logger}} as never)
+      })), {concurrent: true, exitOnError: false, rendererOptions: {logger}, fallbackRendererOptions: {logger}})
       running = tasks.run().catch(() => undefined)
     },
     update(scan, elapsed) {

@@ -22,6 +22,6 @@ export abstract class LabelsWriteCommand<T extends typeof Command> extends Model
     const n = `${labels.length} label${labels.length === 1 ? '' : 's'}`
     this.note(this.mode === 'add' ? `Added ${n} to scan ${scan}.` : `Scan ${scan} now has ${n}.`)
     return this.emitObject({...response, scan_uuid: scan, labels: (response as {labels?: Label[]}).labels ?? labels},
-      r => [{rows: [['Scan', r.scan_uuid], ['Labels', r.labels]]}], labelColumns as never)
+      r => [{rows: [['Scan', r.scan_uuid], ['Labels', r.labels]]}], labelColumns)
   }
 }

@@ -63,10 +63,10 @@ export async function scanLocally(path: string, o: LocalScanOptions): Promise<Sc
         box.r = await scan(p => { task.title = `Scanning ${path}: ${progressText(p)}` })
         task.title = `Scanned ${path}: ${box.r.scanDetails.total_files_scanned} files, ${box.r.scanDetails.total_files_skipped} skipped`
       },
-    }], {rendererOptions: {logger}, fallbackRendererOptions: {logger}} as never).run()
+    }], {rendererOptions: {logger}, fallbackRendererOptions: {logger}}).run()
     result = box.r!
   } else {
-    result = await scan(o.json ? undefined : plainScanProgress(path, o.note))
+    result = await scan(o.json ? undefined : plainScanProgress(path, l => { o.note(l) }))
   }
   for (const n of result.notes) o.note(`note: ${n}`)
   if (result.truncated) o.warn(`only the first ${result.scanDetails.files.length} files are reported (the service accepts at most 1000 per scan)`)

@@ -5,7 +5,6 @@
  * HTTP client and OAuth flow.
  */
 import {type Command, Flags} from '@oclif/core'
-import {createRequire} from 'node:module'
 
 import type {Credentials, ModelSecurityClient} from '../airs/client.js'
 import {usageError} from '../airs/errors.js'
@@ -13,6 +12,7 @@ import {overridesFrom, settingFlags} from '../config/connection-flags.js'
 import {cacheDir, dataDir} from '../config/paths.js'
 import type {SettingOverrides} from '../config/resolve.js'
 import {parseDuration} from '../util/duration.js'
+import {userAgent} from '../util/version.js'
 import {DaystromCommand, globalFlags} from './base.js'
 
 const CONNECTION = 'CONNECTION'
@@ -24,14 +24,8 @@ export const connectionFlags = {
   ...settingFlags,
 }
 
-
-let packageVersion: string | undefined
-export function daystromVersion(): string {
-  packageVersion ??= (createRequire(import.meta.url)('../../../package.json') as {version: string}).version
-  return packageVersion
-}
-
-export const userAgent = (): string => `daystrom/${daystromVersion()} (${process.platform}-${process.arch}; node-${process.version})`
+/** Re-exported from their new home (src/lib/util/version.ts) for code that still imports them from here. */
+export {daystromVersion, userAgent} from '../util/version.js'
 
 type SandboxHandle = {close(): Promise<void>}
 
@@ -42,7 +36,7 @@ export abstract class ModelSecurityCommand<T extends typeof Command> extends Day
   private sandboxHandle?: SandboxHandle
 
   protected connectionOverrides(): SettingOverrides {
-    return overridesFrom(this.flags as Record<string, unknown>)
+    return overridesFrom(this.flags)
   }
 
   protected usingSandbox(): boolean {
@@ -59,7 +53,7 @@ export abstract class ModelSecurityCommand<T extends typeof Command> extends Day
     const f = this.flags as Record<string, unknown>
     let timeoutMs: number
     try {
-      timeoutMs = parseDuration(String(f['http-timeout'] ?? '30s'))
+      timeoutMs = parseDuration((f['http-timeout'] as string | undefined) ?? '30s')
     } catch (error) {
       throw usageError(`--http-timeout: ${(error as Error).message}`)
     }

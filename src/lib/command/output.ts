@@ -125,9 +125,11 @@ export function selectColumns<T>(columns: Column<T>[], opts: TableOptions): Colu
   return columns.filter(c => opts.extended || !c.extended)
 }
 
+// eslint-disable-next-line @typescript-eslint/no-misused-spread -- code points, not UTF-16 units: cheap, right for table text
 const visibleLength = (s: string) => [...s].length
 
 function truncateTo(s: string, width: number): string {
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- code points, as visibleLength counts them
   const chars = [...s]
   if (chars.length <= width) return s
   return width <= 1 ? chars.slice(0, width).join('') : chars.slice(0, width - 1).join('') + '…'

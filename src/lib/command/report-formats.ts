@@ -210,8 +210,9 @@ const withNewline = (text: string) => text.endsWith('\n') ? text : `${text}\n`
 export async function writeReport(path: string, format: ReportFormat, text: string): Promise<'wrote' | 'appended'> {
   const body = withNewline(text)
   const dir = dirname(resolve(path))
-  await mkdir(dir, {recursive: true}).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST' || error.code === 'ENOTDIR') throw Object.assign(new Error(`${dir} is not a directory`), {code: 'ENOTDIR'})
+  await mkdir(dir, {recursive: true}).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw Object.assign(new Error(`${dir} is not a directory`), {code: 'ENOTDIR'})
     throw error
   })
   if (format.appendable) {

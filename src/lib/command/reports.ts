@@ -196,7 +196,7 @@ function junitSuite(input: ReportInput): Suite {
     '    <properties>',
     ...[['scan_uuid', scan.uuid], ['eval_outcome', scan.eval_outcome], ['model_uri', scan.model_uri], ['security_group', scan.security_group_name],
       ['source_type', scan.source_type], ...(scan.error_code ? [['error_code', scan.error_code]] : [])]
-      .map(([k, v]) => `      <property name="${xmlEscape(String(k))}" value="${xmlEscape(String(v ?? ''))}"/>`),
+      .map(([k, v]) => `      <property name="${xmlEscape(k)}" value="${xmlEscape(v ?? '')}"/>`),
     '    </properties>',
     ...cases,
     '  </testsuite>',
@@ -220,7 +220,7 @@ export function buildJunit(input: ReportInput | ReportInput[]): string {
 }
 
 const ICON: Record<string, string> = {ALLOWED: '✅', BLOCKED: '⛔', ERROR: '❌', PENDING: '⏳'}
-const mdCell = (s: unknown) => String(s ?? '').replaceAll('|', '\\|').replaceAll(/\r?\n/g, '<br>')
+const mdCell = (s: string | null | undefined) => (s ?? '').replaceAll('|', '\\|').replaceAll(/\r?\n/g, '<br>')
 
 const WORST: Record<string, number> = {ALLOWED: 0, BLOCKED: 1, ERROR: 2, PENDING: 3}
 

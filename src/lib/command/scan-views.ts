@@ -95,7 +95,7 @@ export function violationDetail(v: Violation): DetailSection[] {
   }
   const r = v.remediation
   if (r && (r.steps?.length || r.url || r.description)) {
-    sections.push({title: 'Remediation', rows: [['Description', (r.description as string | undefined) ?? undefined], ['URL', r.url || undefined]],
+    sections.push({title: 'Remediation', rows: [['Description', r.description ?? undefined], ['URL', r.url || undefined]],
       text: (r.steps ?? []).map((s, i) => `  ${i + 1}. ${s}`).join('\n') || undefined})
   }
   sections.push({title: 'Rule', rows: [['Description', v.rule_description]]})

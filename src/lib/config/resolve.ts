@@ -61,7 +61,7 @@ export function resolveConfig(profileFlag?: string, overrides: SettingOverrides 
       settings[name] = {value: env.map ? env.map(raw) : (name.endsWith('endpoint') ? trimSlash(raw) : raw), source: `env ${env.name}`}
       continue
     }
-    const fromFile = name === 'client_secret' ? fileSecret : fileSettings?.[name as Exclude<SettingName, 'client_secret'>]
+    const fromFile = name === 'client_secret' ? fileSecret : fileSettings?.[name]
     if (fromFile) {
       settings[name] = {value: fromFile, source: `profile "${profile.name}" (${name === 'client_secret' ? credentialsFile() : settingsFile()})`}
       continue

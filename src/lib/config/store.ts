@@ -51,8 +51,8 @@ function writeJsonFile(file: string, doc: unknown, mode: number): void {
   renameSync(tmp, file)
 }
 
-export const readSettings = (): SettingsFile => readJsonFile<SettingsFile>(settingsFile(), settingsFileSchema as never)
-export const readCredentials = (): CredentialsFile => readJsonFile<CredentialsFile>(credentialsFile(), credentialsFileSchema as never)
+export const readSettings = (): SettingsFile => readJsonFile<SettingsFile>(settingsFile(), settingsFileSchema)
+export const readCredentials = (): CredentialsFile => readJsonFile<CredentialsFile>(credentialsFile(), credentialsFileSchema)
 export const writeSettings = (doc: SettingsFile): void => writeJsonFile(settingsFile(), doc, 0o644)
 export const writeCredentials = (doc: CredentialsFile): void => writeJsonFile(credentialsFile(), doc, 0o600)
 

@@ -1,6 +1,6 @@
 /** "Can a token be obtained?" for auth login/status: one token request (or the cached token). */
 import {DaystromError} from '../airs/errors.js'
-import {userAgent} from '../command/model-security.js'
+import {userAgent} from '../util/version.js'
 import {cacheDir} from './paths.js'
 import type {Credentials} from './resolve.js'
 

@@ -7,7 +7,7 @@ import {type SchemaProblem, validateBody, valueAt} from '../airs/validate.js'
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly body: unknown, readonly headers: Record<string, string> = {}) {
-    super(typeof body === 'object' && body !== null && 'detail' in body ? JSON.stringify((body as {detail: unknown}).detail) : String(status))
+    super(typeof body === 'object' && body !== null && 'detail' in body ? JSON.stringify(body.detail) : String(status))
   }
 }
 
@@ -48,11 +48,11 @@ export function problemToItem(p: SchemaProblem, doc: unknown): ValidationErrorIt
       if (params.format === 'uuid') return item(loc, 'Input should be a valid UUID', 'uuid_parsing', p.value)
       if (params.format === 'date-time') return item(loc, 'Input should be a valid datetime', 'datetime_from_date_parsing', p.value)
       return item(loc, `Input should be a valid ${String(params.format)}`, 'value_error', p.value)
-    case 'minLength': return item(loc, `String should have at least ${params.limit} character${params.limit === 1 ? '' : 's'}`, 'string_too_short', p.value, {min_length: params.limit})
-    case 'maxLength': return item(loc, `String should have at most ${params.limit} characters`, 'string_too_long', p.value, {max_length: params.limit})
-    case 'pattern': return item(loc, `String should match pattern '${params.pattern}'`, 'string_pattern_mismatch', p.value, {pattern: params.pattern})
-    case 'minItems': return item(loc, `List should have at least ${params.limit} item${params.limit === 1 ? '' : 's'} after validation, not ${Array.isArray(p.value) ? p.value.length : 0}`, 'too_short', p.value, {field_type: 'List', min_length: params.limit, actual_length: Array.isArray(p.value) ? p.value.length : 0})
-    case 'maxItems': return item(loc, `List should have at most ${params.limit} items after validation, not ${Array.isArray(p.value) ? p.value.length : 0}`, 'too_long', p.value, {field_type: 'List', max_length: params.limit, actual_length: Array.isArray(p.value) ? p.value.length : 0})
+    case 'minLength': return item(loc, `String should have at least ${params.limit as number} character${params.limit === 1 ? '' : 's'}`, 'string_too_short', p.value, {min_length: params.limit})
+    case 'maxLength': return item(loc, `String should have at most ${params.limit as number} characters`, 'string_too_long', p.value, {max_length: params.limit})
+    case 'pattern': return item(loc, `String should match pattern '${params.pattern as string}'`, 'string_pattern_mismatch', p.value, {pattern: params.pattern})
+    case 'minItems': return item(loc, `List should have at least ${params.limit as number} item${params.limit === 1 ? '' : 's'} after validation, not ${Array.isArray(p.value) ? p.value.length : 0}`, 'too_short', p.value, {field_type: 'List', min_length: params.limit, actual_length: Array.isArray(p.value) ? p.value.length : 0})
+    case 'maxItems': return item(loc, `List should have at most ${params.limit as number} items after validation, not ${Array.isArray(p.value) ? p.value.length : 0}`, 'too_long', p.value, {field_type: 'List', max_length: params.limit, actual_length: Array.isArray(p.value) ? p.value.length : 0})
     case 'type': {
       const t = String(params.type)
       const names: Record<string, [string, string]> = {

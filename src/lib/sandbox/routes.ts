@@ -195,7 +195,7 @@ function updateInstance(ctx: RouteContext): RouteResult {
   if (bad.length > 0) {
     throw unprocessable(bad.map(k => item(['body', 'field_values', k], `Field "${k}" is not editable on security rule "${rule.name}" (editable: ${[...editable].join(', ') || 'none'})`, 'value_error', k)))
   }
-  const fieldValues = {...JSON.parse(row.field_values), ...body.field_values}
+  const fieldValues = {...(JSON.parse(row.field_values) as Record<string, unknown>), ...body.field_values}
   ctx.db.prepare('UPDATE rule_instances SET state = ?, field_values = ?, updated_at = ? WHERE uuid = ?')
     .run(body.state ?? row.state, JSON.stringify(fieldValues), isoNow(), row.uuid)
   return ok(instanceDoc(ctx.db, ctx.db.prepare('SELECT * FROM rule_instances WHERE uuid = ?').get(row.uuid) as InstanceRow))
@@ -334,7 +334,7 @@ function listEvaluations(ctx: RouteContext): RouteResult {
   const {limit, skip} = page(q)
   const total = (ctx.db.prepare(`SELECT count(*) AS n FROM evaluations WHERE ${w}`).get(...args) as {n: number}).n
   const rows = ctx.db.prepare(`SELECT doc FROM evaluations WHERE ${w} ORDER BY ${field} ${dir}, seq ${dir} LIMIT ? OFFSET ?`).all(...args, limit, skip) as Array<{doc: string}>
-  return ok({pagination: {total_items: total}, evaluations: rows.map(r => JSON.parse(r.doc))})
+  return ok({pagination: {total_items: total}, evaluations: rows.map(r => JSON.parse(r.doc) as unknown)})
 }
 
 function getEvaluation(ctx: RouteContext): RouteResult {
@@ -349,7 +349,7 @@ function listViolations(ctx: RouteContext): RouteResult {
   const {limit, skip} = page(q)
   const total = (ctx.db.prepare('SELECT count(*) AS n FROM violations WHERE scan_uuid = ?').get(scan) as {n: number}).n
   const rows = ctx.db.prepare('SELECT doc FROM violations WHERE scan_uuid = ? ORDER BY seq LIMIT ? OFFSET ?').all(scan, limit, skip) as Array<{doc: string}>
-  return ok({pagination: {total_items: total}, violations: rows.map(r => JSON.parse(r.doc))})
+  return ok({pagination: {total_items: total}, violations: rows.map(r => JSON.parse(r.doc) as unknown)})
 }
 
 function getViolation(ctx: RouteContext): RouteResult {
@@ -378,7 +378,7 @@ function listFiles(ctx: RouteContext): RouteResult {
   const total = (ctx.db.prepare('SELECT count(*) AS n FROM files WHERE scan_uuid = ? AND parent_path = ?').get(scan, parent) as {n: number}).n
   const rows = ctx.db.prepare(`SELECT doc FROM files WHERE scan_uuid = ? AND parent_path = ? ORDER BY ${order}, seq LIMIT ? OFFSET ?`)
     .all(scan, parent, limit, skip) as Array<{doc: string}>
-  return ok({pagination: {total_items: total}, files: rows.map(r => JSON.parse(r.doc))})
+  return ok({pagination: {total_items: total}, files: rows.map(r => JSON.parse(r.doc) as unknown)})
 }
 
 function labelsView(db: DB, scan: string): {labels: Label[]} {
@@ -479,7 +479,7 @@ function listModels(ctx: RouteContext): RouteResult {
   const {limit, skip} = page(q)
   const total = (ctx.db.prepare(`SELECT count(*) AS n FROM models m ${w}`).get(...args) as {n: number}).n
   const rows = ctx.db.prepare(`SELECT doc FROM models m ${w} ORDER BY m.${field} ${dir}, m.seq ${dir} LIMIT ? OFFSET ?`).all(...args, limit, skip) as Array<{doc: string}>
-  return ok({pagination: {total_items: total}, models: rows.map(r => JSON.parse(r.doc))})
+  return ok({pagination: {total_items: total}, models: rows.map(r => JSON.parse(r.doc) as unknown)})
 }
 
 function getModel(ctx: RouteContext): RouteResult {
@@ -496,7 +496,7 @@ function listModelVersions(ctx: RouteContext): RouteResult {
   const {limit, skip} = page(q)
   const total = (ctx.db.prepare('SELECT count(*) AS n FROM model_versions WHERE model_uuid = ?').get(model.uuid) as {n: number}).n
   const rows = ctx.db.prepare(`SELECT doc FROM model_versions WHERE model_uuid = ? ORDER BY created_at ${dir}, seq ${dir} LIMIT ? OFFSET ?`).all(model.uuid, limit, skip) as Array<{doc: string}>
-  return ok({pagination: {total_items: total}, model_versions: rows.map(r => JSON.parse(r.doc))})
+  return ok({pagination: {total_items: total}, model_versions: rows.map(r => JSON.parse(r.doc) as unknown)})
 }
 
 function getModelVersion(ctx: RouteContext): RouteResult {
@@ -513,7 +513,7 @@ function listModelVersionFiles(ctx: RouteContext): RouteResult {
   const scan = v.latest_scan_uuid ?? ''
   const total = (ctx.db.prepare("SELECT count(*) AS n FROM files WHERE scan_uuid = ? AND type = 'FILE'").get(scan) as {n: number}).n
   const rows = ctx.db.prepare("SELECT doc FROM files WHERE scan_uuid = ? AND type = 'FILE' ORDER BY path, seq LIMIT ? OFFSET ?").all(scan, limit, skip) as Array<{doc: string}>
-  return ok({pagination: {total_items: total}, files: rows.map(r => JSON.parse(r.doc))})
+  return ok({pagination: {total_items: total}, files: rows.map(r => JSON.parse(r.doc) as unknown)})
 }
 
 export const ROUTES: Route[] = [

@@ -75,7 +75,7 @@ function labelsFor(db: DB, uuids: string[]): Map<string, Label[]> {
 export function scanDocWithLabels(db: DB, docs: Array<{uuid: string; doc: string}>): Record<string, unknown>[] {
   if (docs.length === 0) return []
   const byScan = labelsFor(db, docs.map(d => d.uuid))
-  return docs.map(d => ({...JSON.parse(d.doc), labels: byScan.get(d.uuid) ?? []}))
+  return docs.map(d => ({...(JSON.parse(d.doc) as Record<string, unknown>), labels: byScan.get(d.uuid) ?? []}))
 }
 
 /** The same as scanDocWithLabels, as JSON text, without re-parsing the stored documents (the hot list path). */
@@ -121,7 +121,7 @@ export function insertScan(db: DB, args: {body: ScanCreate; group: GroupRow; cli
 
 function updateScanDoc(db: DB, row: ScanRow, patch: Record<string, unknown>, outcome: string, modelVersionUuid: string | null): void {
   const now = isoNow()
-  const doc = {...JSON.parse(row.doc), ...patch, eval_outcome: outcome, model_version_uuid: modelVersionUuid, updated_at: now}
+  const doc = {...(JSON.parse(row.doc) as Record<string, unknown>), ...patch, eval_outcome: outcome, model_version_uuid: modelVersionUuid, updated_at: now}
   db.prepare(`UPDATE scans SET eval_outcome = ?, updated_at = ?, model_version_uuid = ?, settle_at = NULL, claim_until = 0,
     claim_owner = NULL, request = NULL, doc = ? WHERE uuid = ?`).run(outcome, now, modelVersionUuid, JSON.stringify(doc), row.uuid)
 }
@@ -283,7 +283,7 @@ function deriveModelVersion(db: DB, row: ScanRow, body: ScanCreate, details: Sca
   }
   db.prepare('UPDATE model_versions SET latest_scan_uuid = ?, doc = ? WHERE uuid = ?').run(row.uuid, JSON.stringify(newV), version.uuid)
   const mdoc = {
-    ...JSON.parse(model.doc), updated_at: now, latest_version_uuid: version.uuid, latest_version_fingerprint: fingerprint,
+    ...(JSON.parse(model.doc) as Record<string, unknown>), updated_at: now, latest_version_uuid: version.uuid, latest_version_fingerprint: fingerprint,
     latest_version_revision: vdoc.revision, latest_version_hf_commit_sha: null, latest_version_outcome: outcome,
     latest_version_formats: details.model_formats, latest_version_source_types: sources, latest_version_scan_time: now,
   }

@@ -80,7 +80,7 @@ export class SandboxServer {
   constructor(private readonly cfg: ServerConfig) {
     this.secret = tokenSecret(cfg.db)
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch(error => {
+      this.handle(req, res).catch((error: unknown) => {
         this.cfg.log?.(`internal error: ${(error as Error).stack ?? String(error)}`)
         if (!res.headersSent) this.send(res, 500, {detail: 'Internal sandbox error'})
       })
@@ -122,7 +122,7 @@ export class SandboxServer {
     settleDue({
       db: this.cfg.db, owner: this.owner, closed: () => this.closed, log: l => this.cfg.log?.(l), signal: this.abort.signal,
       track: p => {
-        const tracked = p.catch(error => this.cfg.log?.(`local scan failed: ${(error as Error).message}`)).finally(() => this.inflight.delete(tracked))
+        const tracked = p.catch((error: unknown) => this.cfg.log?.(`local scan failed: ${(error as Error).message}`)).finally(() => this.inflight.delete(tracked))
         this.inflight.add(tracked)
       },
     })
@@ -210,7 +210,7 @@ export class SandboxServer {
     if (got.length !== expect.length || !timingSafeEqual(got, expect)) throw unauthorized('Invalid access token')
     let payload: {sub?: string; exp?: number}
     try {
-      payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
+      payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as {sub?: string; exp?: number}
     } catch {
       throw unauthorized('Invalid access token')
     }

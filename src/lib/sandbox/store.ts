@@ -221,7 +221,7 @@ export function instanceDoc(db: DB, row: InstanceRow): RuleInstance {
   return {
     uuid: row.uuid, tsg_id: SANDBOX_TSG_ID, created_at: row.created_at, updated_at: row.updated_at,
     security_group_uuid: row.group_uuid, security_rule_uuid: row.rule_uuid, state: row.state as RuleInstance['state'],
-    field_values: JSON.parse(row.field_values), rule,
+    field_values: JSON.parse(row.field_values) as RuleInstance['field_values'], rule,
   }
 }
 

@@ -45,7 +45,7 @@ function observePush<T>(arr: T[], cb: (item: T) => void): void {
 }
 
 /** AbortSignal's own `aborted` getter, read for a given signal. */
-const baseAborted = (signal: AbortSignal): boolean => Reflect.get(AbortSignal.prototype, 'aborted', signal) === true
+const baseAborted = (signal: AbortSignal): boolean => Reflect.get(AbortSignal.prototype, 'aborted', signal)
 
 /**
  * The analysis signal of an in-thread file with a time budget: aborted when the scan is, and also as

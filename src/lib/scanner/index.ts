@@ -142,7 +142,7 @@ export async function scanPath(target: string, options: ScanOptions = {}): Promi
   const heapMb = intOption('workerHeapMb', options.workerHeapMb, MIN_WORKER_HEAP_MB, MAX_WORKER_HEAP_MB) ?? DEFAULT_WORKER_HEAP_MB
   const fileTimeoutMs = intOption('fileTimeoutMs', options.fileTimeoutMs, 1, 2 ** 31 - 1)
   const mode = options.workers ?? 'auto'
-  if (!['auto', 'always', 'never'].includes(mode)) throw new RangeError(`scan option workers must be auto, always or never (got ${String(mode)})`)
+  if (!['auto', 'always', 'never'].includes(mode)) throw new RangeError(`scan option workers must be auto, always or never (got ${mode})`)
   const started = new Date()
   const t0 = performance.now()
   const notes: string[] = []

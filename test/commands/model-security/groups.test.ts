@@ -189,7 +189,7 @@ describe('model-security groups', () => {
         ['unknown flag', ['--colour'], /Nonexistent flag: --colour/],
         ['a single-valued flag given twice', ['--search', 'abc', '--search', 'abd'], /Flag --search can only be specified once/],
       ] as Array<[string, string[], RegExp]>) {
-        it(`${what}`, async () => {
+        it(what, async () => {
           mockToken()
           const r = await cli(['model-security', 'groups', 'list', ...argv])
           expect(r.exit, r.stderr).to.equal(2)

@@ -8,7 +8,7 @@ import * as reports from '../../../src/lib/command/reports.js'
 import {artifactUri, type ReportInput, type ReportOptions, ruleSlug, sarifLevel} from '../../../src/lib/command/reports.js'
 import {expectConforming, jsonError, mockApi, mockToken, requests, resetRequests, run, useCredentials} from '../../helpers/api.js'
 import {expectValidSarif, validateOfficial, validateSubset} from '../../helpers/sarif.js'
-import {EVAL_ERROR, EVAL_FORMAT, EVAL_LICENSE, EVAL_LOADTIME, EVALUATIONS, page, SCAN2_ALLOWED, SCAN2_UUID, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_UUID, VIOLATION_LICENSE, VIOLATION_ONNX, VIOLATION_PICKLE, VIOLATIONS} from '../../fixtures/data.js'
+import {EVAL_ERROR, EVAL_FORMAT, EVAL_LICENSE, EVAL_LOADTIME, EVALUATIONS, page, SCAN2_ALLOWED, SCAN2_UUID, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_UUID, VIOLATION_ONNX, VIOLATION_PICKLE, VIOLATIONS} from '../../fixtures/data.js'
 
 // The fixtures are plain objects (string enums): the report builders take them as the wire types.
 const buildSarif = (i: unknown, o: ReportOptions) => reports.buildSarif(i as ReportInput | ReportInput[], o)

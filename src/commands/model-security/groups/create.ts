@@ -37,7 +37,7 @@ The body is validated locally before it is sent. The service provisions one rule
       assertValid('GroupCreate', body, f.config === '-' ? '<stdin>' : f.config)
     } else {
       if (!f.name || !f['source-type']) this.error('--name and --source-type are required (or give --config FILE)', {exit: 2, code: 'E_USAGE'})
-      body = {name: f.name, source_type: f['source-type'] as GroupCreate['source_type']}
+      body = {name: f.name, source_type: f['source-type']}
       if (f.description !== undefined) body.description = f.description
       assertValid('GroupCreate', body, 'flags', true)
       const specs = parseRuleSpecs(f.rule ?? [])

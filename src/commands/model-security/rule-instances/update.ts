@@ -63,14 +63,14 @@ security_group_uuid is added from the group argument.`
       if (fileBody.security_group_uuid !== undefined && fileBody.security_group_uuid !== group) {
         throw usageError(`${f.config}: security_group_uuid ${JSON.stringify(fileBody.security_group_uuid)} differs from the group argument (${group})`)
       }
-      body = {...fileBody, security_group_uuid: group} as RuleInstanceUpdate
+      body = {...fileBody, security_group_uuid: group}
       instanceUuid = isUuid(this.args.instance) ? this.args.instance : (await resolveInstance(client, group, this.args.instance)).uuid
     } else {
       const needCurrent = replace.size + add.size + remove.size > 0 || !isUuid(this.args.instance)
       const current = needCurrent ? await resolveInstance(client, group, this.args.instance) : undefined
       instanceUuid = current?.uuid ?? this.args.instance
       body = {security_group_uuid: group}
-      if (f.state) body.state = f.state as RuleInstanceUpdate['state']
+      if (f.state) body.state = f.state
       if (current) {
         const fields: Record<string, string[]> = {...current.field_values as Record<string, string[]>}
         for (const [k, v] of replace) fields[k] = [...new Set(v)]
@@ -82,7 +82,7 @@ security_group_uuid is added from the group argument.`
         }
         const changed: FieldValues = Object.fromEntries([...new Set([...replace.keys(), ...add.keys(), ...remove.keys()])].map(k => [k, fields[k]]))
         checkFields(current.rule, changed, '--field')
-        if (replace.size + add.size + remove.size > 0) body.field_values = fields as FieldValues
+        if (replace.size + add.size + remove.size > 0) body.field_values = fields
       }
       assertValid('RuleInstanceUpdate', body, 'flags', true)
     }

@@ -2,13 +2,14 @@ import {Args, Flags} from '@oclif/core'
 
 import {usageError} from '../../../lib/airs/errors.js'
 import {finishGate, gateExit, parseFailOn} from '../../../lib/command/gate.js'
-import {daystromVersion, ModelSecurityCommand} from '../../../lib/command/model-security.js'
+import {ModelSecurityCommand} from '../../../lib/command/model-security.js'
 import {
   artifactRootFlag, collectReportData, parseArtifactRoot, REPORT_FORMAT_NAMES, REPORT_FORMATS, type ReportFormatName, reportNeeds,
   reportWriteError, writeErrorText, writeReport,
 } from '../../../lib/command/report-formats.js'
 import type {ReportData, ReportInput} from '../../../lib/command/reports.js'
 import {requireUuid} from '../../../lib/command/scan-views.js'
+import {daystromVersion} from '../../../lib/util/version.js'
 
 export default class ScansReport extends ModelSecurityCommand<typeof ScansReport> {
   static summary = 'Report a scan for CI: SARIF 2.1.0 (code scanning), JUnit XML, a markdown summary, or a CycloneDX 1.6 ML-BOM.'
