@@ -31,6 +31,29 @@ export function ensureBuilt(): void {
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
+export interface ProcessOptions {
+  cwd: string
+  env: Record<string, string | undefined>
+  /** Written to stdin, which is then closed (closed empty when left out); `null`: no stdin at all ('ignore'). */
+  input?: string | null
+}
+
+/** Run a program to its end, stdout and stderr kept apart; a non-zero exit resolves (only a failure to start rejects). */
+export function runProcess(file: string, args: string[], opts: ProcessOptions): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = opts.input === null
+      ? spawn(file, args, {cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn(file, args, {cwd: opts.cwd, env: opts.env})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('error', reject)
+    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
+    child.stdin?.end(opts.input ?? undefined)
+  })
+}
+
 export interface CliOptions {
   /** Run the TypeScript sources (`node --import tsx bin/dev.js`) instead of the build. */
   dev?: boolean
@@ -47,16 +70,7 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
     : {PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', NO_COLOR: '1'}
   if (!o.inheritEnv) for (const k of ['DAYSTROM_CONFIG_DIR', 'DAYSTROM_CACHE_DIR', 'DAYSTROM_DATA_DIR']) base[k] = process.env[k]
   const entry = o.dev ? ['--import', 'tsx', join(ROOT, 'bin', 'dev.js')] : [join(ROOT, 'bin', 'run.js')]
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...args], {cwd: ROOT, env: {...base, ...env}})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
-    child.stdin.end(o.input)
-  })
+  return runProcess(process.execPath, [...entry, ...args], {cwd: ROOT, env: {...base, ...env}, input: o.input})
 }
 
 /** oclif's pretty error as one line: its ' ›   ' margins and the wraps at the terminal width undone. */
