@@ -4,7 +4,8 @@
  * test run when any source file is newer than the build (a fresh `npm install` or `npm ci` has built already).
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ROOT} from './api.js'
@@ -27,6 +28,27 @@ export function ensureBuilt(): void {
     || newestMtime(join(ROOT, 'src')) > statSync(manifest).mtimeMs || statSync(join(ROOT, 'package.json')).mtimeMs > statSync(manifest).mtimeMs
   if (stale) execFileSync('npm', ['run', 'build'], {cwd: ROOT, stdio: 'ignore'})
   built = true
+}
+
+/** The sandbox of a describe's spawned `--sandbox` runs: a temp dir, and `env` pointing the DAYSTROM_*_DIR into it. */
+export interface E2eSandbox { dir: string; env: Record<string, string> }
+
+/**
+ * Call in a describe: before its tests, build once (ensureBuilt) and make the temp dir (named from `prefix`);
+ * after them, remove it. The fields of the returned object are set by that `before` hook (read them in hooks and tests).
+ */
+export function e2eSandbox(prefix: string): E2eSandbox {
+  const s: E2eSandbox = {dir: '', env: {}}
+  before(function () {
+    this.timeout(300_000)
+    ensureBuilt()
+    s.dir = mkdtempSync(join(tmpdir(), prefix))
+    s.env = {DAYSTROM_DATA_DIR: join(s.dir, 'data'), DAYSTROM_CONFIG_DIR: join(s.dir, 'config'), DAYSTROM_CACHE_DIR: join(s.dir, 'cache')}
+  })
+  after(() => {
+    if (s.dir) rmSync(s.dir, {recursive: true, force: true})
+  })
+  return s
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string }
