@@ -13,36 +13,11 @@ import {POLICY_SCHEMA} from '../../src/lib/policy/document.js'
 import {defaultDescription} from '../../src/lib/policy/export.js'
 import type {Plan} from '../../src/lib/policy/plan.js'
 import {apiRequests, expectConforming, jsonError, mockApi, mockToken, requests, resetRequests, run, useCredentials} from '../helpers/api.js'
-import {PassThrough} from 'node:stream'
 
-import {quoteArgs, tempFile, withoutTty, withStdin, withTty} from '../lib/support.js'
+import {quoteArgs, tempFile, withAnswers, withoutTty, withStdin, withTty} from '../lib/support.js'
 import {FORMAT, group, instancesOf, instanceUuid, LICENSE_EXISTS, LOADTIME, ORG_BLOCKED, prodLocalYaml, rule, STRICT_CATALOG, SUSPICIOUS} from './fixtures.js'
 
 const cli = async (args: string[]) => withoutTty(async () => run(quoteArgs(['model-security', 'policy', ...args])))
-/** As if on a terminal: each time the command starts reading the terminal (a question), the next answer is typed. */
-async function withAnswers<T>(answers: string[], fn: () => Promise<T>): Promise<T> {
-  const stdin = new PassThrough() as PassThrough & {isTTY?: boolean; setRawMode?: (b: boolean) => void}
-  stdin.isTTY = true
-  stdin.setRawMode = () => {}
-  const queue = [...answers]
-  stdin.on('resume', () => {
-    const next = queue.shift()
-    if (next !== undefined) setTimeout(() => stdin.write(next), 20)
-  })
-  const stdinDescriptor = Object.getOwnPropertyDescriptor(process, 'stdin')!
-  const ttyDescriptor = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY')
-  Object.defineProperty(process.stderr, 'isTTY', {configurable: true, value: true, writable: true})
-  Object.defineProperty(process, 'stdin', {configurable: true, enumerable: stdinDescriptor.enumerable, get: () => stdin})
-  const keepAlive = setInterval(() => {}, 1000)
-  try {
-    return await fn()
-  } finally {
-    clearInterval(keepAlive)
-    Object.defineProperty(process, 'stdin', stdinDescriptor)
-    if (ttyDescriptor) Object.defineProperty(process.stderr, 'isTTY', ttyDescriptor)
-    else delete (process.stderr as {isTTY?: boolean}).isTTY
-  }
-}
 
 const GROUPS = '/v1/security-groups'
 const RULES = '/v1/security-rules'
