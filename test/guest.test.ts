@@ -14,14 +14,13 @@
  * management keep working, and unlinking daystrom gives the host back exactly what it had.
  */
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {jsonError, ROOT} from './helpers/api.js'
-import {ensureBuilt, unwrapped} from './helpers/cli.js'
+import {ensureBuilt, runProcess, unwrapped} from './helpers/cli.js'
 
 const HOST = join(ROOT, 'test', 'fixtures', 'host')
 /** The daystrom package linked into the host: this checkout. */
@@ -59,16 +58,7 @@ function sandbox(): Sandbox {
 
 /** `hostcli <args>` as a child process, from a directory outside the repository. */
 function hostcli(s: Sandbox, args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(HOST, 'bin', 'run.js'), ...args], {cwd: s.base, env: {...s.env, ...env}})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
-    child.stdin.end()
-  })
+  return runProcess(process.execPath, [join(HOST, 'bin', 'run.js'), ...args], {cwd: s.base, env: {...s.env, ...env}})
 }
 
 const show = (r: Result) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`

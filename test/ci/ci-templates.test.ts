@@ -10,29 +10,14 @@
  */
 import {expect} from 'chai'
 import {XMLParser} from 'fast-xml-parser'
-import {spawn} from 'node:child_process'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 
 import {ROOT} from '../helpers/api.js'
-import {ensureBuilt} from '../helpers/cli.js'
+import {ensureBuilt, runProcess} from '../helpers/cli.js'
 import {expectValidSarif} from '../helpers/sarif.js'
-
-interface Proc { code: number; stdout: string; stderr: string }
-
-function runProcess(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
-  })
-}
 
 /** A pickle whose loading calls posix.system('echo pwned'): PROTO 2, GLOBAL, MARK, BINUNICODE, TUPLE, REDUCE, STOP. */
 function maliciousPickle(): Buffer {
@@ -111,10 +96,10 @@ async function runAction(withInputs: Record<string, string>) {
   writeFileSync(files.summary, '')
   // `run: node "$GITHUB_ACTION_PATH/ci/github/gate.mjs"` with the action checked out at ROOT
   const script = gateStep.run!.replace('"$GITHUB_ACTION_PATH/', `"${ROOT}/`).match(/^node "([^"]+)"$/)![1]
-  const r = await runProcess(process.execPath, [script], {
+  const r = await runProcess(process.execPath, [script], {cwd: dir, input: null, env: {
     ...cleanEnv(base), ...stepEnv(withInputs),
     GITHUB_OUTPUT: files.output, GITHUB_STEP_SUMMARY: files.summary, GITHUB_WORKSPACE: dir,
-  }, dir)
+  }})
   return {...r, dir, outputs: parseGithubOutput(readFileSync(files.output, 'utf8')), summary: readFileSync(files.summary, 'utf8')}
 }
 
@@ -227,7 +212,7 @@ async function runGitlab(overrides: Record<string, string>) {
   chmodSync(join(bin, 'daystrom'), 0o755)
   const vars = {...job.variables, ...overrides}
   const env = {...cleanEnv(base), ...vars, PATH: `${bin}:${process.env.PATH}`, CI: 'true', CI_PROJECT_DIR: dir}
-  const r = await runProcess('sh', ['-e', '-c', job.script.join('\n')], env, dir)
+  const r = await runProcess('sh', ['-e', '-c', job.script.join('\n')], {cwd: dir, env, input: null})
   return {...r, dir, vars}
 }
 

@@ -4,7 +4,8 @@
  * test run when any source file is newer than the build (a fresh `npm install` or `npm ci` has built already).
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ROOT} from './api.js'
@@ -29,7 +30,51 @@ export function ensureBuilt(): void {
   built = true
 }
 
+/** The sandbox of a describe's spawned `--sandbox` runs: a temp dir, and `env` pointing the DAYSTROM_*_DIR into it. */
+export interface E2eSandbox { dir: string; env: Record<string, string> }
+
+/**
+ * Call in a describe: before its tests, build once (ensureBuilt) and make the temp dir (named from `prefix`);
+ * after them, remove it. The fields of the returned object are set by that `before` hook (read them in hooks and tests).
+ */
+export function e2eSandbox(prefix: string): E2eSandbox {
+  const s: E2eSandbox = {dir: '', env: {}}
+  before(function () {
+    this.timeout(300_000)
+    ensureBuilt()
+    s.dir = mkdtempSync(join(tmpdir(), prefix))
+    s.env = {DAYSTROM_DATA_DIR: join(s.dir, 'data'), DAYSTROM_CONFIG_DIR: join(s.dir, 'config'), DAYSTROM_CACHE_DIR: join(s.dir, 'cache')}
+  })
+  after(() => {
+    if (s.dir) rmSync(s.dir, {recursive: true, force: true})
+  })
+  return s
+}
+
 export interface CliResult { code: number; stdout: string; stderr: string }
+
+export interface ProcessOptions {
+  cwd: string
+  env: Record<string, string | undefined>
+  /** Written to stdin, which is then closed (closed empty when left out); `null`: no stdin at all ('ignore'). */
+  input?: string | null
+}
+
+/** Run a program to its end, stdout and stderr kept apart; a non-zero exit resolves (only a failure to start rejects). */
+export function runProcess(file: string, args: string[], opts: ProcessOptions): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = opts.input === null
+      ? spawn(file, args, {cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn(file, args, {cwd: opts.cwd, env: opts.env})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('error', reject)
+    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
+    child.stdin?.end(opts.input ?? undefined)
+  })
+}
 
 export interface CliOptions {
   /** Run the TypeScript sources (`node --import tsx bin/dev.js`) instead of the build. */
@@ -47,16 +92,7 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
     : {PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', NO_COLOR: '1'}
   if (!o.inheritEnv) for (const k of ['DAYSTROM_CONFIG_DIR', 'DAYSTROM_CACHE_DIR', 'DAYSTROM_DATA_DIR']) base[k] = process.env[k]
   const entry = o.dev ? ['--import', 'tsx', join(ROOT, 'bin', 'dev.js')] : [join(ROOT, 'bin', 'run.js')]
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...args], {cwd: ROOT, env: {...base, ...env}})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}))
-    child.stdin.end(o.input)
-  })
+  return runProcess(process.execPath, [...entry, ...args], {cwd: ROOT, env: {...base, ...env}, input: o.input})
 }
 
 /** oclif's pretty error as one line: its ' ›   ' margins and the wraps at the terminal width undone. */

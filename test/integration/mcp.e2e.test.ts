@@ -9,8 +9,6 @@ import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js'
 import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js'
 import {expect} from 'chai'
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ModelSecurityClient} from '../../src/lib/airs/client.js'
@@ -18,7 +16,7 @@ import type {Scan} from '../../src/lib/airs/types.js'
 import {SANDBOX_CREDENTIALS, startSandbox} from '../../src/lib/sandbox/index.js'
 import {scanPath} from '../../src/lib/scanner/index.js'
 import {ROOT} from '../helpers/api.js'
-import {ensureBuilt} from '../helpers/cli.js'
+import {e2eSandbox} from '../helpers/cli.js'
 import {payload, tempTree, validSafetensors} from '../scanner/fixtures.js'
 
 interface RpcMessage { jsonrpc: string; id?: number; result?: any; error?: {code: number; message: string}; method?: string }
@@ -83,19 +81,15 @@ function expectNoSecrets(text: string): void {
 
 describe('daystrom mcp over stdio (bin/run.js, sandbox)', function () {
   this.timeout(120_000)
-  let dir: string
-  let env: Record<string, string>
+  const sbx = e2eSandbox('daystrom-mcp-e2e-')
   let clean: Scan
   let bad: Scan
   let badDir: string
 
   before(async function () {
     this.timeout(300_000)
-    ensureBuilt()
-    dir = mkdtempSync(join(tmpdir(), 'daystrom-mcp-e2e-'))
-    env = {DAYSTROM_DATA_DIR: join(dir, 'data'), DAYSTROM_CONFIG_DIR: join(dir, 'config'), DAYSTROM_CACHE_DIR: join(dir, 'cache')}
     // seed the sandbox the server will open: two settled LOCAL scans
-    const sb = await startSandbox({dataDir: env.DAYSTROM_DATA_DIR, settleDelayMs: 0})
+    const sb = await startSandbox({dataDir: sbx.env.DAYSTROM_DATA_DIR, settleDelayMs: 0})
     try {
       const api = new ModelSecurityClient({...sb.credentials, dataEndpoint: sb.dataUrl, mgmtEndpoint: sb.mgmtUrl, tokenEndpoint: sb.tokenUrl, retries: 0, timeoutMs: 15_000, userAgent: 'test'})
       const group = (await api.listSecurityGroups({source_types: ['LOCAL']})).items.find(g => g.name === 'Default LOCAL')!
@@ -115,12 +109,8 @@ describe('daystrom mcp over stdio (bin/run.js, sandbox)', function () {
     }
   })
 
-  after(() => {
-    if (dir) rmSync(dir, {recursive: true, force: true})
-  })
-
   it('speaks only JSON-RPC on stdout, answers tool calls (errors as tool results), logs with --debug on stderr without secrets, exits 0 when stdin ends', async () => {
-    const s = new RawServer(['--sandbox', '--debug'], env)
+    const s = new RawServer(['--sandbox', '--debug'], sbx.env)
     const init = await s.request(1, 'initialize', {protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: {name: 'raw-test', version: '1'}})
     expect(init.result.serverInfo).to.include({name: 'daystrom'})
     expect(init.result.capabilities).to.have.property('tools')
@@ -166,7 +156,7 @@ describe('daystrom mcp over stdio (bin/run.js, sandbox)', function () {
   it('works with the SDK\'s stdio client; --allow-writes adds the write tools', async () => {
     const transport = new StdioClientTransport({
       command: process.execPath, args: [join(ROOT, 'bin', 'run.js'), 'mcp', '--sandbox', '--allow-writes'],
-      env: {...env, NODE_ENV: 'production', NO_COLOR: '1'}, cwd: ROOT, stderr: 'pipe',
+      env: {...sbx.env, NODE_ENV: 'production', NO_COLOR: '1'}, cwd: ROOT, stderr: 'pipe',
     })
     let stderr = ''
     transport.stderr?.on('data', (d: Buffer) => {

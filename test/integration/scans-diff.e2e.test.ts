@@ -3,25 +3,22 @@
  * with `scans create --model-path`, then compared by scan UUID and by model version, with real exit codes.
  */
 import {expect} from 'chai'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {rmSync} from 'node:fs'
 
 import type {Scan} from '../../src/lib/airs/types.js'
 import type {ScanDiff} from '../../src/lib/scans/diff.js'
-import {cli, ensureBuilt, parseJson} from '../helpers/cli.js'
+import {cli, e2eSandbox, parseJson} from '../helpers/cli.js'
 import {payload, tempTree, validSafetensors} from '../scanner/fixtures.js'
 
 describe('scans diff through bin/run.js --sandbox', function () {
   this.timeout(180_000)
-  let dir: string
-  let env: Record<string, string>
+  const sbx = e2eSandbox('daystrom-diff-e2e-')
   let clean: Scan
   let bad: Scan
   let badAgain: Scan
   const dirs: string[] = []
 
-  const ms = (...args: string[]) => cli(['model-security', ...args, '--sandbox'], env)
+  const ms = (...args: string[]) => cli(['model-security', ...args, '--sandbox'], sbx.env)
   async function scan(modelDir: string, expectedExit: number): Promise<Scan> {
     const r = await ms('scans', 'create', '--model-path', modelDir, '--group', 'Default LOCAL', '--wait', '--interval', '200ms', '--json')
     expect(r.code, r.stderr).to.equal(expectedExit)
@@ -30,9 +27,6 @@ describe('scans diff through bin/run.js --sandbox', function () {
 
   before(async function () {
     this.timeout(300_000)
-    ensureBuilt()
-    dir = mkdtempSync(join(tmpdir(), 'daystrom-diff-e2e-'))
-    env = {DAYSTROM_DATA_DIR: join(dir, 'data'), DAYSTROM_CONFIG_DIR: join(dir, 'config'), DAYSTROM_CACHE_DIR: join(dir, 'cache')}
     const v1 = tempTree({'config.json': '{"model_type": "bert", "layers": 2}', 'weights/model.safetensors': validSafetensors()})
     const v2 = tempTree({'config.json': '{"model_type": "bert", "layers": 4}', 'weights/model.safetensors': validSafetensors(), 'weights/extra.pkl': payload(2)})
     dirs.push(v1, v2)
@@ -42,7 +36,7 @@ describe('scans diff through bin/run.js --sandbox', function () {
   })
 
   after(() => {
-    for (const d of [dir, ...dirs]) if (d) rmSync(d, {recursive: true, force: true})
+    for (const d of dirs) if (d) rmSync(d, {recursive: true, force: true})
   })
 
   it('reports the outcome change, the new violations, the changed rules and the file changes', async () => {

@@ -3,29 +3,18 @@
  * JSON parsed. Every step is a separate process, so the sandbox state must persist between them.
  */
 import {expect} from 'chai'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {cli, ensureBuilt, parseJson} from '../helpers/cli.js'
+import {cli, e2eSandbox, parseJson} from '../helpers/cli.js'
 
 interface Named { uuid: string; name: string }
 
 describe('seed workflow through bin/run.js --sandbox', function () {
   this.timeout(180_000)
-  let dir: string
-  let env: Record<string, string>
+  const sbx = e2eSandbox('daystrom-e2e-')
 
-  before(function () {
-    this.timeout(300_000)
-    ensureBuilt()
-    dir = mkdtempSync(join(tmpdir(), 'daystrom-e2e-'))
-    env = {DAYSTROM_DATA_DIR: join(dir, 'data'), DAYSTROM_CONFIG_DIR: join(dir, 'config'), DAYSTROM_CACHE_DIR: join(dir, 'cache')}
-  })
-
-  after(() => rmSync(dir, {recursive: true, force: true}))
-
-  const ms = (...args: string[]) => cli(['model-security', ...args, '--sandbox'], env)
+  const ms = (...args: string[]) => cli(['model-security', ...args, '--sandbox'], sbx.env)
 
   it('lists groups, browses rules, updates a rule instance and creates a group from files, scans, labels', async () => {
     const groups = await ms('groups', 'list', '--json')
@@ -41,19 +30,19 @@ describe('seed workflow through bin/run.js --sandbox', function () {
 
     const instances = parseJson<Array<Named & {state: string; rule: Named}>>(await ms('rule-instances', 'list', 'Default LOCAL', '--all', '--json'))
     const formatRule = instances.find(i => i.rule.name === 'Stored In Approved File Format')!
-    writeFileSync(join(dir, 'update.json'), JSON.stringify({state: 'BLOCKING'}))
-    const updated = await ms('rule-instances', 'update', 'Default LOCAL', formatRule.uuid, '--config', join(dir, 'update.json'), '--json')
+    writeFileSync(join(sbx.dir, 'update.json'), JSON.stringify({state: 'BLOCKING'}))
+    const updated = await ms('rule-instances', 'update', 'Default LOCAL', formatRule.uuid, '--config', join(sbx.dir, 'update.json'), '--json')
     expect(updated.code, updated.stderr).to.equal(0)
     expect(parseJson<{state: string}>(updated).state).to.equal('BLOCKING')
     const again = parseJson<{state: string}>(await ms('rule-instances', 'get', 'Default LOCAL', formatRule.uuid, '--json'))
     expect(again.state).to.equal('BLOCKING')
 
-    writeFileSync(join(dir, 'group.yaml'), 'name: e2e-local\nsource_type: LOCAL\ndescription: created from a file\n')
-    const created = await ms('groups', 'create', '--config', join(dir, 'group.yaml'), '--json')
+    writeFileSync(join(sbx.dir, 'group.yaml'), 'name: e2e-local\nsource_type: LOCAL\ndescription: created from a file\n')
+    const created = await ms('groups', 'create', '--config', join(sbx.dir, 'group.yaml'), '--json')
     expect(created.code, created.stderr).to.equal(0)
     expect(parseJson<Named & {source_type: string}>(created)).to.include({name: 'e2e-local', source_type: 'LOCAL'})
 
-    const model = join(dir, 'model')
+    const model = join(sbx.dir, 'model')
     mkdirSync(model)
     writeFileSync(join(model, 'config.json'), '{"model_type": "demo"}')
     writeFileSync(join(model, 'model.pkl'), Buffer.from("cos\nsystem\n(S'echo pwned'\ntR.", 'latin1'))

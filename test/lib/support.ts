@@ -42,25 +42,56 @@ export async function withoutTty<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+type TtyStdin = PassThrough & {isTTY?: boolean; setRawMode?: (b: boolean) => void}
+
+function ttyStdin(): TtyStdin {
+  const stream = new PassThrough() as TtyStdin
+  stream.isTTY = true
+  stream.setRawMode = () => {}
+  return stream
+}
+
+/** Run `fn` with process.stdin replaced by `stdin` and stderr reporting isTTY; both put back after. */
+async function onTerminal<T>(stdin: TtyStdin, fn: () => Promise<T>): Promise<T> {
+  const stderrTty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY')
+  Object.defineProperty(process.stderr, 'isTTY', {configurable: true, value: true, writable: true})
+  Object.defineProperty(process, 'stdin', {configurable: true, enumerable: stdinDescriptor.enumerable, get: () => stdin})
+  try {
+    return await fn()
+  } finally {
+    Object.defineProperty(process, 'stdin', stdinDescriptor)
+    if (stderrTty) Object.defineProperty(process.stderr, 'isTTY', stderrTty)
+    else delete (process.stderr as {isTTY?: boolean}).isTTY
+  }
+}
+
 /**
  * Run `fn` as if on a terminal: stdin and stderr report isTTY, and `answer` is typed when the command asks.
  * Returns what `fn` returned.
  */
 export async function withTty<T>(answer: string, fn: () => Promise<T>): Promise<T> {
-  const stream = new PassThrough() as PassThrough & {isTTY?: boolean; setRawMode?: (b: boolean) => void}
-  stream.isTTY = true
-  stream.setRawMode = () => {}
-  const stderrTty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY')
-  Object.defineProperty(process.stderr, 'isTTY', {configurable: true, value: true, writable: true})
-  Object.defineProperty(process, 'stdin', {configurable: true, enumerable: stdinDescriptor.enumerable, get: () => stream})
+  const stream = ttyStdin()
   const timer = setTimeout(() => stream.write(answer), 50)
   try {
-    return await fn()
+    return await onTerminal(stream, fn)
   } finally {
     clearTimeout(timer)
-    Object.defineProperty(process, 'stdin', stdinDescriptor)
-    if (stderrTty) Object.defineProperty(process.stderr, 'isTTY', stderrTty)
-    else delete (process.stderr as {isTTY?: boolean}).isTTY
+  }
+}
+
+/** As if on a terminal, for several questions: each time the command starts reading the terminal (a question), the next answer is typed. */
+export async function withAnswers<T>(answers: string[], fn: () => Promise<T>): Promise<T> {
+  const stream = ttyStdin()
+  const queue = [...answers]
+  stream.on('resume', () => {
+    const next = queue.shift()
+    if (next !== undefined) setTimeout(() => stream.write(next), 20)
+  })
+  const keepAlive = setInterval(() => {}, 1000)
+  try {
+    return await onTerminal(stream, fn)
+  } finally {
+    clearInterval(keepAlive)
   }
 }
 

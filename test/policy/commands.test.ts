@@ -13,47 +13,17 @@ import {POLICY_SCHEMA} from '../../src/lib/policy/document.js'
 import {defaultDescription} from '../../src/lib/policy/export.js'
 import type {Plan} from '../../src/lib/policy/plan.js'
 import {apiRequests, expectConforming, jsonError, mockApi, mockToken, requests, resetRequests, run, useCredentials} from '../helpers/api.js'
-import {PassThrough} from 'node:stream'
 
-import {quoteArgs, tempFile, withoutTty, withStdin, withTty} from '../lib/support.js'
-import {CATALOG, FORMAT, group, instancesOf, instanceUuid, LICENSE_EXISTS, LOADTIME, ORG_BLOCKED, rule, SUSPICIOUS} from './fixtures.js'
+import {quoteArgs, tempFile, withAnswers, withoutTty, withStdin, withTty} from '../lib/support.js'
+import {FORMAT, group, instancesOf, instanceUuid, LICENSE_EXISTS, LOADTIME, ORG_BLOCKED, prodLocalYaml, rule, STRICT_CATALOG, SUSPICIOUS} from './fixtures.js'
 
 const cli = async (args: string[]) => withoutTty(async () => run(quoteArgs(['model-security', 'policy', ...args])))
-/** As if on a terminal: each time the command starts reading the terminal (a question), the next answer is typed. */
-async function withAnswers<T>(answers: string[], fn: () => Promise<T>): Promise<T> {
-  const stdin = new PassThrough() as PassThrough & {isTTY?: boolean; setRawMode?: (b: boolean) => void}
-  stdin.isTTY = true
-  stdin.setRawMode = () => {}
-  const queue = [...answers]
-  stdin.on('resume', () => {
-    const next = queue.shift()
-    if (next !== undefined) setTimeout(() => stdin.write(next), 20)
-  })
-  const stdinDescriptor = Object.getOwnPropertyDescriptor(process, 'stdin')!
-  const ttyDescriptor = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY')
-  Object.defineProperty(process.stderr, 'isTTY', {configurable: true, value: true, writable: true})
-  Object.defineProperty(process, 'stdin', {configurable: true, enumerable: stdinDescriptor.enumerable, get: () => stdin})
-  const keepAlive = setInterval(() => {}, 1000)
-  try {
-    return await fn()
-  } finally {
-    clearInterval(keepAlive)
-    Object.defineProperty(process, 'stdin', stdinDescriptor)
-    if (ttyDescriptor) Object.defineProperty(process.stderr, 'isTTY', ttyDescriptor)
-    else delete (process.stderr as {isTTY?: boolean}).isTTY
-  }
-}
 
 const GROUPS = '/v1/security-groups'
 const RULES = '/v1/security-rules'
 const instancesPath = (g: SecurityGroup) => `${GROUPS}/${g.uuid}/rule-instances`
 const writes = () => apiRequests().filter(r => r.method !== 'GET')
 const reads = () => apiRequests().filter(r => r.method === 'GET').map(r => r.path)
-
-/** The catalog with allowed values on approved_formats, as a service may declare them. */
-const STRICT_CATALOG: Rule[] = CATALOG.map(r => r.name !== FORMAT ? r : {
-  ...r, editable_fields: r.editable_fields.map(f => ({...f, dropdown_values: ['json', 'onnx', 'pickle', 'safetensors', 'safetensors_index', 'yaml'].map(v => ({value: v, label: v}))})),
-})
 
 function mockTenant(groups: SecurityGroup[], instances: Record<string, RuleInstance[]> = {}, catalog: Rule[] = STRICT_CATALOG): void {
   mockApi('mgmt', 'GET', RULES, 200, {pagination: {total_items: catalog.length}, rules: catalog})
@@ -71,15 +41,7 @@ const DEFAULT_S3 = group('Default S3', 'S3', {description: defaultDescription('S
 const POLICY = `# yaml-language-server: $schema=policy.schema.json
 version: 1
 groups:
-  - name: prod-local
-    source_type: LOCAL
-    description: Models built in our pipelines
-    rules:
-      ${FORMAT}:
-        state: BLOCKING
-        fields:
-          approved_formats: [safetensors, onnx]
-      ${SUSPICIOUS}:
+${prodLocalYaml('safetensors, onnx')}      ${SUSPICIOUS}:
         state: BLOCKING
   - name: prod-hf
     source_type: HUGGING_FACE
@@ -465,15 +427,7 @@ describe('model-security policy', () => {
       expect(a.stdout).to.equal(`# yaml-language-server: $schema=policy.schema.json
 version: 1
 groups:
-  - name: prod-local
-    source_type: LOCAL
-    description: Models built in our pipelines
-    rules:
-      ${FORMAT}:
-        state: BLOCKING
-        fields:
-          approved_formats: [onnx, safetensors]
-  - name: stray
+${prodLocalYaml('onnx, safetensors')}  - name: stray
     source_type: S3
     description: ""
 `)

@@ -9,7 +9,7 @@ import {defaultDescription, exportDocument, serializeDocument} from '../../src/l
 import {parsePolicy} from '../../src/lib/policy/load.js'
 import {plan} from '../../src/lib/policy/plan.js'
 import {localDiagnostics, tenantDiagnostics} from '../../src/lib/policy/validate.js'
-import {CATALOG, FORMAT, group, instancesOf, LOADTIME, ORG_BLOCKED, SUSPICIOUS} from './fixtures.js'
+import {CATALOG, FORMAT, group, instancesOf, LOADTIME, ORG_BLOCKED, prodLocalYaml, SUSPICIOUS} from './fixtures.js'
 
 describe('policy export', () => {
   const local = group('prod-local', 'LOCAL', {description: 'Models built in our pipelines'})
@@ -50,15 +50,7 @@ groups:
         state: BLOCKING
         fields:
           deny_orgs: [a-org, b-org, "yes"]
-  - name: prod-local
-    source_type: LOCAL
-    description: Models built in our pipelines
-    rules:
-      ${FORMAT}:
-        state: BLOCKING
-        fields:
-          approved_formats: [onnx, safetensors]
-      ${SUSPICIOUS}:
+${prodLocalYaml('onnx, safetensors')}      ${SUSPICIOUS}:
         state: BLOCKING
 `)
   })

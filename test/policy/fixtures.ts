@@ -21,6 +21,35 @@ export const ORG_BLOCKED = 'Organization Is Blocked'
 export const LICENSE_EXISTS = 'License Exists'
 export const LOCATION = 'Stored In Approved Location'
 
+/** The catalog with allowed values on approved_formats (the service may declare dropdown values). */
+export const STRICT_CATALOG: Rule[] = CATALOG.map(r => r.name !== FORMAT ? r : {
+  ...r, editable_fields: r.editable_fields.map(f => ({...f, dropdown_values: ['json', 'onnx', 'pickle', 'safetensors', 'safetensors_index', 'yaml'].map(v => ({value: v, label: v}))})),
+})
+
+/**
+ * The prod-local group as the policy documents of these tests write it (an item of `groups:`): LOCAL, described,
+ * approved formats BLOCKING, listing `formats` as given (a document may list them in any order, an export sorts
+ * them). Rules or exceptions a test adds follow it.
+ */
+export const prodLocalYaml = (formats: string): string => `  - name: prod-local
+    source_type: LOCAL
+    description: Models built in our pipelines
+    rules:
+      ${FORMAT}:
+        state: BLOCKING
+        fields:
+          approved_formats: [${formats}]
+`
+
+/** The exceptions of a group (after its rules): the operators check allowed, with a reason and an owner, until `expires`. */
+export const operatorsExceptionYaml = (expires: string): string => `    exceptions:
+      - rule: ${OPERATORS}
+        state: ALLOWING
+        reason: vendor model ships a custom op; ticket SEC-1234
+        owner: ml-platform@example.com
+        expires: ${expires}
+`
+
 let seq = 0
 const hex = (n: number, width = 12) => n.toString(16).padStart(width, '0')
 

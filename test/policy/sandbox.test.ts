@@ -11,30 +11,16 @@ import {SANDBOX_CREDENTIALS} from '../../src/lib/sandbox/index.js'
 import {run} from '../helpers/api.js'
 import {quoteArgs, tempFile, withoutTty} from '../lib/support.js'
 import {startTestSandbox, type TestSandbox} from '../sandbox/support.js'
-import {FORMAT, LOADTIME, OPERATORS, ORG_BLOCKED, SUSPICIOUS} from './fixtures.js'
+import {LOADTIME, operatorsExceptionYaml, OPERATORS, ORG_BLOCKED, prodLocalYaml, SUSPICIOUS} from './fixtures.js'
 
 const cli = async (...args: string[]) => withoutTty(async () => run(quoteArgs(args)))
 const policy = async (...args: string[]) => cli('model-security', 'policy', ...args)
 
 const DOC = `version: 1
 groups:
-  - name: prod-local
-    source_type: LOCAL
-    description: Models built in our pipelines
-    rules:
-      ${FORMAT}:
+${prodLocalYaml('safetensors, onnx')}      ${LOADTIME}:
         state: BLOCKING
-        fields:
-          approved_formats: [safetensors, onnx]
-      ${LOADTIME}:
-        state: BLOCKING
-    exceptions:
-      - rule: ${OPERATORS}
-        state: ALLOWING
-        reason: vendor model ships a custom op; ticket SEC-1234
-        owner: ml-platform@example.com
-        expires: 2099-01-31
-  - name: prod-hf
+${operatorsExceptionYaml('2099-01-31')}  - name: prod-hf
     source_type: HUGGING_FACE
     rules:
       ${ORG_BLOCKED}:

@@ -9,13 +9,9 @@ import {validateWith} from '../../src/lib/airs/validate.js'
 import {expiryInstant, isDefaultGroupName, POLICY_SCHEMA, pointerOf, validationSchema} from '../../src/lib/policy/document.js'
 import {type Diagnostic, formatDiagnostic, parsePolicy} from '../../src/lib/policy/load.js'
 import {closestNames, localDiagnostics, tenantDiagnostics} from '../../src/lib/policy/validate.js'
-import {CATALOG, FORMAT, group, LICENSE_EXISTS, LOADTIME, OPERATORS} from './fixtures.js'
+import {CATALOG, FORMAT, group, LICENSE_EXISTS, LOADTIME, OPERATORS, operatorsExceptionYaml, prodLocalYaml, STRICT_CATALOG} from './fixtures.js'
 
 const NOW = new Date('2026-06-15T12:00:00Z')
-/** The catalog with allowed values on approved_formats (the service may declare dropdown values). */
-const STRICT_CATALOG: Rule[] = CATALOG.map(r => r.name !== FORMAT ? r : {
-  ...r, editable_fields: r.editable_fields.map(f => ({...f, dropdown_values: ['json', 'onnx', 'pickle', 'safetensors', 'safetensors_index', 'yaml'].map(v => ({value: v, label: v}))})),
-})
 
 const lines = (ds: Diagnostic[]): string[] => ds.map(d => `${d.severity === 'warning' ? 'warning: ' : ''}${formatDiagnostic(d)}`)
 
@@ -34,21 +30,7 @@ describe('policy validation', () => {
     it('a valid document has no diagnostics', async () => {
       expect(await local(`version: 1
 groups:
-  - name: prod-local
-    source_type: LOCAL
-    description: Models built in our pipelines
-    rules:
-      ${FORMAT}:
-        state: BLOCKING
-        fields:
-          approved_formats: [safetensors, onnx]
-    exceptions:
-      - rule: ${OPERATORS}
-        state: ALLOWING
-        reason: vendor model ships a custom op; ticket SEC-1234
-        owner: ml-platform@example.com
-        expires: 2027-01-31
-`)).to.deep.equal([])
+${prodLocalYaml('safetensors, onnx')}${operatorsExceptionYaml('2027-01-31')}`)).to.deep.equal([])
     })
 
     it('names file:line:column and the pointer of every schema problem, key problems at the key', async () => {

@@ -1,6 +1,7 @@
 /**
- * Scan helpers shared by the format and archive tests: scan generated files in a temp tree, check the
- * scan_details against the service schema, and pick out issues. Temp trees are removed after the run.
+ * Scan helpers shared by the format, archive and pickle-engine tests: scan generated files in a temp tree,
+ * check the scan_details against the service schema, and pick out issues. Temp trees are removed after the
+ * run (test/scanner/pickle-support.ts adds the pickle tests' own lookups).
  */
 import {expect} from 'chai'
 import {rmSync} from 'node:fs'
@@ -12,7 +13,12 @@ import {tempTree} from './fixtures.js'
 export type Issue = NonNullable<FileScanData['issues_detected']>[number]
 
 const roots: string[] = []
-after(() => { for (const r of roots.splice(0)) rmSync(r, {recursive: true, force: true}) })
+
+/** Remove the temp trees scanned so far (done after the run anyway; a test file may call it from its own `after` hook). */
+export function cleanTrees(): void {
+  for (const r of roots.splice(0)) rmSync(r, {recursive: true, force: true})
+}
+after(cleanTrees)
 
 /**
  * Scans run in this thread unless a test asks otherwise: several tests shrink the engine's LIMITS, and a
@@ -28,8 +34,8 @@ export async function scanTree(files: Record<string, Buffer | string>, opts: Par
   return rep
 }
 
-export async function scanOne(name: string, data: Buffer | string): Promise<FileScanData> {
-  const rep = await scanTree({[name]: data})
+export async function scanOne(name: string, data: Buffer | string, opts: Parameters<typeof scanPath>[1] = {}): Promise<FileScanData> {
+  const rep = await scanTree({[name]: data}, opts)
   const f = rep.scanDetails.files.find((x) => x.file_path === name)
   expect(f, `no record for ${name}`).to.not.equal(undefined)
   return f!
@@ -47,6 +53,6 @@ export function expectThreat(f: FileScanData, code: string, extra?: (i: Issue) =
   return expectIssue(f, (i) => i.threat === code && (!extra || extra(i)), code)
 }
 
-export function expectClean(f: FileScanData): void {
-  expect(issues(f), JSON.stringify(f, null, 1)).to.deep.equal([])
+export function expectClean(f: FileScanData, why = ''): void {
+  expect(issues(f), `${why}${JSON.stringify(f, null, 1)}`).to.deep.equal([])
 }

@@ -470,15 +470,18 @@ async function scanPolyglotZip(r: Reader, src: string, name: string, depth: numb
   await scanZip(r, src, name, depth, fx, {...o, addFormat: false})
 }
 
+/** Before decompressing: content too deep is noted (scanned), and nothing more is decompressed once a bomb was found (skipped); null to go on. */
+function notToDecompress(fx: FileCtx, src: string, depth: number): Outcome | null {
+  if (depth >= LIMITS.maxDepth) { tooDeep(fx, src); return {status: 'scanned'} }
+  if (fx.bombs > 0) return {status: 'skipped', reason: `not decompressed: ${fx.stopReason ?? 'a decompression bomb was already found in this file'}`}
+  return null
+}
+
 async function scanCompressed(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts, codec: StreamCodec, format: string): Promise<Outcome> {
-  if (depth >= LIMITS.maxDepth) {
+  const stop = notToDecompress(fx, src, depth)
+  if (stop) {
     addFormat(fx, format, o.addFormat !== false)
-    tooDeep(fx, src)
-    return {status: 'scanned'}
-  }
-  if (fx.bombs > 0) {
-    addFormat(fx, format, o.addFormat !== false)
-    return {status: 'skipped', reason: `not decompressed: ${fx.stopReason ?? 'a decompression bomb was already found in this file'}`}
+    return stop
   }
   let d
   try {
@@ -725,8 +728,8 @@ async function scanTar(rIn: Reader, src: string, name: string, depth: number, fx
 async function scan7z(r: Reader, src: string, depth: number, fx: FileCtx, o: AOpts): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
   addFormat(fx, '7_zip', fmtOn)
-  if (depth >= LIMITS.maxDepth) { tooDeep(fx, src); return {status: 'scanned'} }
-  if (fx.bombs > 0) return {status: 'skipped', reason: `not decompressed: ${fx.stopReason ?? 'a decompression bomb was already found in this file'}`}
+  const stop = notToDecompress(fx, src, depth)
+  if (stop) return stop
   let listing
   try {
     listing = await read7zDirectory(r, fx.budget, LIMITS.maxEntries - fx.entries)
@@ -797,8 +800,8 @@ async function scan7z(r: Reader, src: string, depth: number, fx: FileCtx, o: AOp
 async function scanJoblibZf(r: Reader, src: string, name: string, depth: number, fx: FileCtx, o: AOpts, zf: ZfHeader): Promise<Outcome> {
   const fmtOn = o.addFormat !== false
   addFormat(fx, 'zlib', fmtOn)
-  if (depth >= LIMITS.maxDepth) { tooDeep(fx, src); return {status: 'scanned'} }
-  if (fx.bombs > 0) return {status: 'skipped', reason: `not decompressed: ${fx.stopReason ?? 'a decompression bomb was already found in this file'}`}
+  const stop = notToDecompress(fx, src, depth)
+  if (stop) return stop
   let d
   try {
     d = await decompress(new SliceReader(r, zf.dataOffset, r.size - zf.dataOffset), 'zlib', fx.budget, fx.signal)

@@ -1016,21 +1016,23 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
   }
 
   // ---------------------------------------------------------------- hidden content
+  /** Python code in a str or bytes value (`what` names it in the finding): F_CODE, and a finding while under MAX_CODE_FINDINGS. */
+  const codeFlag = (text: string, what: string, offset: number): number => {
+    const code = findCode(text, budget.hidden)
+    if (!code) return 0
+    if (ctx.codeFindings < MAX_CODE_FINDINGS) {
+      ctx.codeFindings++
+      addFinding(ctx, `<code>|${code.marker}|${code.excerpt}`, {
+        severity: 'medium', malicious: false, module: 'pickle', operator: `code:${code.marker}`,
+        description: `${what} in the pickled data is Python code calling ${code.marker}…: ${JSON.stringify(clip(code.excerpt, 160))}`, offset,
+      })
+    }
+    return F_CODE
+  }
   /** Examine a str read from the data; returns the value to push (a flagged str object when it hides something). */
   const inspectStr = (s: string, offset: number): V => {
     if (!maybeHiddenText(s) || budget.hidden.exhausted) return s
-    let f = 0
-    const code = findCode(s, budget.hidden)
-    if (code) {
-      f |= F_CODE
-      if (ctx.codeFindings < MAX_CODE_FINDINGS) {
-        ctx.codeFindings++
-        addFinding(ctx, `<code>|${code.marker}|${code.excerpt}`, {
-          severity: 'medium', malicious: false, module: 'pickle', operator: `code:${code.marker}`,
-          description: `a string in the pickled data is Python code calling ${code.marker}…: ${JSON.stringify(clip(code.excerpt, 160))}`, offset,
-        })
-      }
-    }
+    let f = codeFlag(s, 'a string', offset)
     const c0 = s.charCodeAt(0)
     if (c0 === 0x80 || (c0 === 0x63 && looksLikePickle(textBytes(s.slice(0, 256))))) {
       // a pickle carried as text (protocol-2 bytes travel as _codecs.encode(str, 'latin1'))
@@ -1256,19 +1258,7 @@ async function execute(ctx: Ctx, roots: Roots, arena: StrStore): Promise<void> {
     return {t: 'bytes', len, f, n: 1 + (Math.min(len, 1024) >> 6), w: 0, e: 0}
   }
   const inspectBytes = (raw: Buffer, start: number): number => {
-    let f = 0
-    const text = raw.toString('latin1')
-    const code = findCode(text, budget.hidden)
-    if (code) {
-      f |= F_CODE
-      if (ctx.codeFindings < MAX_CODE_FINDINGS) {
-        ctx.codeFindings++
-        addFinding(ctx, `<code>|${code.marker}|${code.excerpt}`, {
-          severity: 'medium', malicious: false, module: 'pickle', operator: `code:${code.marker}`,
-          description: `a bytes value in the pickled data is Python code calling ${code.marker}…: ${JSON.stringify(clip(code.excerpt, 160))}`, offset: start,
-        })
-      }
-    }
+    let f = codeFlag(raw.toString('latin1'), 'a bytes value', start)
     const hit = decodeHidden(raw, budget.hidden)
     if (hit) { f |= F_ENC; ctx.pending.push({data: hit.data, label: `${hit.encoding}@${start}`}) }
     if (budget.hidden.exhausted) hiddenExhausted(start)

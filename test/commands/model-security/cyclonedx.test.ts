@@ -10,7 +10,7 @@ import {dirname, join} from 'node:path'
 import type {ScanDetails} from '../../../src/lib/airs/types.js'
 import {bomSerialNumber, buildCycloneDx, cdxSeverity, type CycloneDxBom, type CycloneDxInput, isoTimestamp, modelLocationUrl, uuidV5, vulnerabilityId} from '../../../src/lib/command/cyclonedx.js'
 import {apiRequests, expectConforming, mockApi, mockToken, requests, resetRequests, ROOT, run, useCredentials} from '../../helpers/api.js'
-import {cli, ensureBuilt} from '../../helpers/cli.js'
+import {cli, e2eSandbox} from '../../helpers/cli.js'
 import {
   EVAL_FORMAT, EVALUATIONS, FILE_CONFIG, FILE_ONNX, FILE_ONNX_DIR, FILE_PICKLE, MODEL, MODEL_VERSION, page, SCAN2_ALLOWED,
   SCAN2_ERROR, SCAN2_UUID, SCAN_ALLOWED, SCAN_BLOCKED, SCAN_ERROR, SCAN_PENDING, SCAN_UUID, VERSION_UUID, VIOLATION_LICENSE, VIOLATION_ONNX,
@@ -406,32 +406,22 @@ describe('CycloneDX ML-BOM', () => {
 
   describe('end to end on the sandbox (bin/run.js --sandbox)', function () {
     this.timeout(180_000)
-    let dir: string
-    let env: Record<string, string>
-
-    before(function () {
-      this.timeout(300_000)
-      ensureBuilt()
-      dir = mkdtempSync(join(tmpdir(), 'daystrom-cdx-e2e-'))
-      env = {DAYSTROM_DATA_DIR: join(dir, 'data'), DAYSTROM_CONFIG_DIR: join(dir, 'config'), DAYSTROM_CACHE_DIR: join(dir, 'cache')}
-    })
-
-    after(() => rmSync(dir, {recursive: true, force: true}))
+    const sbx = e2eSandbox('daystrom-cdx-e2e-')
 
     it('a LOCAL scan of a generated malicious model, then scans report -o cyclonedx: valid, hashes of the real files, the threat on its file', async () => {
-      const model = join(dir, 'model')
+      const model = join(sbx.dir, 'model')
       mkdirSync(join(model, 'weights'), {recursive: true})
       const contents: Record<string, Buffer> = {
         'config.json': Buffer.from('{"model_type": "demo"}'),
         'weights/model.pkl': Buffer.from("cos\nsystem\n(S'echo pwned'\ntR.", 'latin1'),
       }
       for (const [path, bytes] of Object.entries(contents)) writeFileSync(join(model, path), bytes)
-      const scanRun = await cli(['model-security', 'scans', 'create', '--model-path', model, '--group', 'Default LOCAL', '--wait', '--interval', '1s', '--json', '--sandbox'], env)
+      const scanRun = await cli(['model-security', 'scans', 'create', '--model-path', model, '--group', 'Default LOCAL', '--wait', '--interval', '1s', '--json', '--sandbox'], sbx.env)
       expect(scanRun.code, scanRun.stderr).to.equal(8)
       const scan = JSON.parse(scanRun.stdout) as {uuid: string; eval_outcome: string}
       expect(scan.eval_outcome).to.equal('BLOCKED')
 
-      const report = await cli(['model-security', 'scans', 'report', scan.uuid, '-o', 'cyclonedx', '--sandbox'], env)
+      const report = await cli(['model-security', 'scans', 'report', scan.uuid, '-o', 'cyclonedx', '--sandbox'], sbx.env)
       expect(report.code, report.stderr).to.equal(0)
       const bom = JSON.parse(report.stdout) as Bom
       expectValidBom(bom)
@@ -451,21 +441,21 @@ describe('CycloneDX ML-BOM', () => {
       }
       expect(threats.some(t => t.ratings[0].severity === 'critical')).to.equal(true)
 
-      const again = await cli(['model-security', 'scans', 'report', scan.uuid, '-o', 'cyclonedx', '--sandbox'], env)
+      const again = await cli(['model-security', 'scans', 'report', scan.uuid, '-o', 'cyclonedx', '--sandbox'], sbx.env)
       expect(again.stdout, 'a second fetch of the same scan gives the same bytes').to.equal(report.stdout)
     })
 
     it('the gate writes it too: scans create --wait --report cyclonedx=PATH, with exact sizes from the local scan', async () => {
-      const model = join(dir, 'model-gate')
+      const model = join(sbx.dir, 'model-gate')
       mkdirSync(model, {recursive: true})
       const contents: Record<string, Buffer> = {
         'config.json': Buffer.from('{"model_type": "demo", "hidden_size": 8}'),
         'model.pkl': Buffer.from("cposix\nsystem\n(S'id'\ntR.", 'latin1'),
       }
       for (const [path, bytes] of Object.entries(contents)) writeFileSync(join(model, path), bytes)
-      const out = join(dir, 'reports', 'model.cdx.json')
+      const out = join(sbx.dir, 'reports', 'model.cdx.json')
       const gate = await cli(['model-security', 'scans', 'create', '--model-path', model, '--group', 'Default LOCAL', '--wait', '--json',
-        '--report', `cyclonedx=${out}`, '--sandbox'], env)
+        '--report', `cyclonedx=${out}`, '--sandbox'], sbx.env)
       expect(gate.code, gate.stderr).to.equal(8)
       const scan = JSON.parse(gate.stdout) as {uuid: string}
       const bom = JSON.parse(readFileSync(out, 'utf8')) as Bom
