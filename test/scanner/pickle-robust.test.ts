@@ -167,3 +167,23 @@ describe('pickle engine: bounded by construction', () => {
     expectClean(await scanOne('shared.pkl', p.appends().stop().toBuffer()))
   })
 })
+
+describe('pickle engine: text decoding', () => {
+  it('decodes short and long strings exactly, ASCII or not (the short-ASCII fast path agrees with the UTF-8 decoder)', async () => {
+    const letters = 'abcdefghijklmnopqrstuvwxyz'
+    const texts = ['']
+    for (let n = 1; n <= 20; n++) {
+      texts.push(letters.slice(0, n), `é${letters.slice(0, Math.max(0, n - 2))}`, `${letters.slice(0, Math.max(0, n - 2))}é`, `${letters.slice(0, n - 1)}\u007f`)
+    }
+    for (const proto of [2, 4]) {
+      const p = new PW(proto)
+      texts.forEach((t, i) => p.call('mypkg', `f${i}`, [t]).op('0'))
+      const f = await scanOne(`text${proto}.pkl`, p.emptyDict().stop().toBuffer())
+      const described = issues(f).map((i) => i.description)
+      texts.forEach((t, i) => {
+        const call = `mypkg.f${i}(${JSON.stringify(t)})`
+        expect(described.some((d) => d.includes(call)), `protocol ${proto}: ${call}`).to.equal(true)
+      })
+    }
+  })
+})

@@ -16,29 +16,40 @@
  * say how many files of each status were left out. A finding is never dropped to make room.
  *
  * Formats (identified by content; `formats` uses the service's identifiers):
- *  - analysed: pickle (protocols 0-5, stacked), joblib (inline arrays skipped, zlib/gzip-compressed),
- *    pytorch_v1_13 (zip, any member name, relaxed CRC, header consistency), pytorch_v0_1_10 (legacy, all
- *    pickles), pytorch_v0_1_1 (tar), pytorch_torch_script (pickles + code/), numpy / numpy_zip (object
- *    arrays as pickles, size check), zip / tar / gzip / zlib / bzip2 / xz / lzma (nested, budgets,
- *    slip, bombs; bzip2 through the pure-JS `seek-bzip` package, xz/lzma through our own LZMA/LZMA2
- *    decoder in xz.ts, both on inputs up to 128 MB; zip methods 0/8/12/14/95), keras3 (config.json),
- *    keras_legacy_h5 (root-group model_config attribute read by the bounded HDF5 reader in hdf5.ts:
- *    superblock v0-3, v1/v2 object headers, fixed or variable-length strings; falls back to locating the
- *    JSON in the bytes, e.g. for dense attribute storage), keras_metadata, tensorflow
- *    (SavedModel/GraphDef op set), litert (TFLite operator codes: custom / Flex ops), onnx (custom
- *    domains, external data), safetensors (strict header), gguf (header/tensor validation,
- *    chat-template injection), json / yaml (Keras configs, Hydra `_target_`), safetensors_index.
- *  - SKIPPED with the reason: lz4, 7z, zstd, xz with BCJ/delta filters (no decoder; zip members using
- *    those methods make the archive "partially scanned"), bzip2/xz/lzma streams over 128 MB or with a
- *    dictionary over 64 MB, safetensors headers over 32 MB, an
- *    .h5 whose model_config neither the HDF5 reader nor the byte search can read (the reason names the
- *    step that failed), JSON over 64 MB, and non-model files
- *    ('not a model file').
+ *  - analysed: pickle (protocols 0-5, stacked; FRAME disagreements read both ways; pickles or Python code
+ *    hidden as hex/base64/zlib/gzip strings, up to 3 layers), joblib (inline arrays skipped, zlib/gzip-compressed,
+ *    the old `ZF` container), pytorch_v1_13 (zip, any member name, relaxed CRC, header consistency),
+ *    pytorch_v0_1_10 (legacy, all pickles), pytorch_v0_1_1 (tar), pytorch_torch_script (pickles + code/),
+ *    numpy / numpy_zip (object arrays as pickles, size check), zip (every central-directory entry, whatever
+ *    the end record claims; members with a clear-text "encrypted" bit) / tar / gzip / zlib / bzip2 / xz / lzma /
+ *    7z (Copy, LZMA, LZMA2, Deflate, BZip2 folders; sevenzip.ts) — nested up to 10 deep, with byte, ratio and
+ *    time budgets, slip and bomb checks; bzip2 through the pure-JS `seek-bzip` package, xz/lzma through our
+ *    own LZMA/LZMA2 decoder in xz.ts, both on inputs up to 128 MB; zip methods 0/8/12/14/95), keras3
+ *    (config.json), keras_legacy_h5 (root-group model_config attribute read by the bounded HDF5 reader in
+ *    hdf5.ts: superblock v0-3, v1/v2 object headers, fixed or variable-length strings; falls back to a
+ *    linear search for the JSON in the bytes, e.g. for dense attribute storage), keras_metadata, tensorflow
+ *    (SavedModel/GraphDef op set), litert (TFLite operator codes: custom / Flex ops; MediaPipe's own custom
+ *    ops are known, vendor-ops.ts), onnx (identified by its ModelProto content; custom domains other than the
+ *    known vendor ones, external data), safetensors (strict header; metadata strings checked for code),
+ *    gguf (header/tensor validation, chat-template injection with linear-time matching; metadata strings),
+ *    json / yaml (Keras configs, Hydra `_target_`), safetensors_index.
+ *  - SKIPPED with the reason: lz4, zstd, xz with BCJ/delta filters, 7z folders with other coders or chains
+ *    (no decoder; zip members using those methods make the archive "partially scanned"), bzip2/xz/lzma
+ *    streams over 128 MB or with a dictionary over 64 MB, safetensors headers over 32 MB, an .h5 whose
+ *    model_config neither the HDF5 reader nor the byte search can read (the reason names the step that
+ *    failed), JSON over 64 MB, data formats recognised by content (IDL save, MATLAB 5 and 7.3, netCDF,
+ *    plain HDF5 without a Keras model) and non-model files ('not a model file').
  *  - Not implemented (no finding is ever produced for them): TF-300 unknown-op detection (needs the full
  *    TF op registry), ONNX-200/TF-200 architectural backdoors, LMAFL/TMT/EXDIR formats.
  *  - Issues with `threat: null` (routed by the service/sandbox to Suspicious Model Components): archive
  *    bombs and header tricks, corrupt safetensors/GGUF/npy headers, ONNX custom-op domains and
- *    external-data escapes, dangerous Hydra targets — problems that have no PAIT code of their own.
+ *    external-data escapes, dangerous Hydra targets, archives nested beyond the depth budget, zip
+ *    directory/size/encryption disagreements, and resource exhaustion (a pickle whose memo/DUP/tuple
+ *    expansion would exhaust the loader: a load-time denial of service) — problems that have no PAIT code
+ *    of their own.
+ *  - Findings survive what follows them: a parse error, a budget, a timeout or a worker crash after a
+ *    finding ends the file's analysis but never removes the finding (the status and error_message say what
+ *    went wrong after it).
  */
 import {lstat, readdir, realpath, stat} from 'node:fs/promises'
 import {basename, dirname, join, relative, sep} from 'node:path'

@@ -298,8 +298,35 @@ const OPNAMES: Record<number, string> = {
 type Utf8Sliceable = Buffer & {utf8Slice?: (s: number, e: number) => string}
 const HAS_UTF8SLICE = typeof (Buffer.prototype as Utf8Sliceable).utf8Slice === 'function'
 function utf8(b: Buffer, s: number, e: number): string {
+  const n = e - s
+  if (n <= 16) {
+    // short ASCII (most keys, names and tokens): built in JS, a few times faster than a call into the decoder
+    let m = 0
+    for (let i = s; i < e; i++) m |= b[i]
+    if (m < 0x80) {
+      switch (n) {
+        case 0: return ''
+        case 1: return fcc(b[s])
+        case 2: return fcc(b[s], b[s + 1])
+        case 3: return fcc(b[s], b[s + 1], b[s + 2])
+        case 4: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3])
+        case 5: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4])
+        case 6: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5])
+        case 7: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6])
+        case 8: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7])
+        default: {
+          const a = ASCII_CODES[n]
+          for (let i = 0; i < n; i++) a[i] = b[s + i]
+          return fcc(...a)
+        }
+      }
+    }
+  }
   return HAS_UTF8SLICE ? (b as Utf8Sliceable).utf8Slice!(s, e) : b.toString('utf8', s, e)
 }
+const fcc = String.fromCharCode
+/** Scratch arrays of char codes, one per length 9..16, for `utf8`'s short-ASCII path. */
+const ASCII_CODES: number[][] = Array.from({length: 17}, (_, n) => new Array<number>(n).fill(0))
 
 /** Short human rendering: depth ≤ 3, at most `room.n` characters overall (never proportional to the input). */
 function render(v: V, depth = 0, room = {n: 400}): string {
