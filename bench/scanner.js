@@ -278,7 +278,7 @@ function sha256sum(target) {
 const mbps = (bytes, ms) => (bytes / (1 << 20)) / (ms / 1000)
 const fmt = (n, d = 1) => n.toFixed(d)
 
-function reportFile(label, path) {
+function reportFile(label, path, {inThread = false} = {}) {
   const size = statSync(path).size
   child('read', path) // warm the page cache
   const raw = child('read', path)
@@ -289,6 +289,11 @@ function reportFile(label, path) {
   if (shaMs !== null) console.log(`  sha256sum    ${fmt(mbps(size, shaMs))} MB/s (${fmt(shaMs, 0)} ms)`)
   else console.log('  sha256sum    unavailable')
   console.log(`  scanner      ${fmt(mbps(size, scan.ms))} MB/s (${fmt(scan.ms, 0)} ms), peak RSS ${fmt(scan.maxRssKb / 1024)} MB, status ${scan.statuses}, issues ${scan.issues}`)
+  if (inThread) {
+    // the same scan on the calling thread (workers: 'never'): the engine alone, without a worker's start (~0.1 s)
+    const own = child('scan', path, {workers: 'never'})
+    console.log(`  in-thread    ${fmt(mbps(size, own.ms))} MB/s (${fmt(own.ms, 0)} ms), peak RSS ${fmt(own.maxRssKb / 1024)} MB (the engine without the worker pool)`)
+  }
   if (shaMs !== null) console.log(`  scanner/sha256sum throughput ratio ${fmt(shaMs / scan.ms * 100, 0)}%`)
 }
 
@@ -307,7 +312,7 @@ try {
     const dense = join(work, 'dense.pkl')
     const n = await writeDensePickle(dense, denseMb << 20)
     console.log(`built dense pickle: ${n.toLocaleString()} list items`)
-    reportFile('dense-opcode pickle', dense)
+    reportFile('dense-opcode pickle', dense, {inThread: true})
   }
 
   if (want('checkpoint')) {

@@ -298,28 +298,44 @@ const OPNAMES: Record<number, string> = {
 type Utf8Sliceable = Buffer & {utf8Slice?: (s: number, e: number) => string}
 const HAS_UTF8SLICE = typeof (Buffer.prototype as Utf8Sliceable).utf8Slice === 'function'
 function utf8(b: Buffer, s: number, e: number): string {
-  const n = e - s
-  if (n <= 16) {
-    // short ASCII (most keys, names and tokens): built in JS, a few times faster than a call into the decoder
-    let m = 0
-    for (let i = s; i < e; i++) m |= b[i]
-    if (m < 0x80) {
-      switch (n) {
-        case 0: return ''
-        case 1: return fcc(b[s])
-        case 2: return fcc(b[s], b[s + 1])
-        case 3: return fcc(b[s], b[s + 1], b[s + 2])
-        case 4: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3])
-        case 5: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4])
-        case 6: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5])
-        case 7: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6])
-        case 8: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7])
-        default: {
-          const a = ASCII_CODES[n]
-          for (let i = 0; i < n; i++) a[i] = b[s + i]
-          return fcc(...a)
-        }
-      }
+  // short ASCII (most keys, names and tokens): built in JS, a few times faster than a call into the decoder
+  switch (e - s) {
+    case 0: return ''
+    case 1: { const a = b[s]; if (a < 0x80) return fcc(a); break }
+    case 2: { const a = b[s], c = b[s + 1]; if ((a | c) < 0x80) return fcc(a, c); break }
+    case 3: { const a = b[s], c = b[s + 1], d = b[s + 2]; if ((a | c | d) < 0x80) return fcc(a, c, d); break }
+    case 4: {
+      const a = b[s], c = b[s + 1], d = b[s + 2], f = b[s + 3]
+      if ((a | c | d | f) < 0x80) return fcc(a, c, d, f)
+      break
+    }
+    case 5: {
+      const a = b[s], c = b[s + 1], d = b[s + 2], f = b[s + 3], g = b[s + 4]
+      if ((a | c | d | f | g) < 0x80) return fcc(a, c, d, f, g)
+      break
+    }
+    case 6: {
+      const a = b[s], c = b[s + 1], d = b[s + 2], f = b[s + 3], g = b[s + 4], h = b[s + 5]
+      if ((a | c | d | f | g | h) < 0x80) return fcc(a, c, d, f, g, h)
+      break
+    }
+    case 7: {
+      const a = b[s], c = b[s + 1], d = b[s + 2], f = b[s + 3], g = b[s + 4], h = b[s + 5], k = b[s + 6]
+      if ((a | c | d | f | g | h | k) < 0x80) return fcc(a, c, d, f, g, h, k)
+      break
+    }
+    case 8: {
+      const a = b[s], c = b[s + 1], d = b[s + 2], f = b[s + 3], g = b[s + 4], h = b[s + 5], k = b[s + 6], l = b[s + 7]
+      if ((a | c | d | f | g | h | k | l) < 0x80) return fcc(a, c, d, f, g, h, k, l)
+      break
+    }
+    case 9: case 10: case 11: case 12: case 13: case 14: case 15: case 16: {
+      const n = e - s
+      const codes = ASCII_CODES[n]
+      let m = 0
+      for (let i = 0; i < n; i++) { const x = b[s + i]; m |= x; codes[i] = x }
+      if (m < 0x80) return fcc(...codes)
+      break
     }
   }
   return HAS_UTF8SLICE ? (b as Utf8Sliceable).utf8Slice!(s, e) : b.toString('utf8', s, e)
