@@ -138,12 +138,19 @@ const SAFE_BUILTINS = new Set(('bool int float complex str bytes bytearray list 
   'hex oct ord chr isinstance issubclass object callable format NoneType Ellipsis NotImplemented True False None ' +
   'ValueError KeyError TypeError IndexError RuntimeError Exception AttributeError NotImplementedError').split(' '))
 
+/**
+ * Python 2 builtins that unpickling maps to safe Python 3 ones (`_compat_pickle.NAME_MAPPING`): protocol 0-2 pickles
+ * written by Python 3 still name them, e.g. a range as `__builtin__.xrange`.
+ */
+const PY2_SAFE_BUILTINS = new Set(['xrange', 'unicode', 'long', 'basestring', 'unichr'])
+
 const SAFE: Record<string, Set<string>> = {}
 function safe(module: string, names: string): void {
   const s = (SAFE[module] ??= new Set())
   for (const n of names.split(/\s+/).filter(Boolean)) s.add(n)
 }
 safe('collections', 'OrderedDict defaultdict Counter deque namedtuple')
+safe('array', 'array _array_reconstructor')
 safe('copyreg', '_reconstructor __newobj__ __newobj_ex__')
 safe('_codecs', 'encode')
 safe('torch', `Size device dtype Tensor FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage
@@ -162,6 +169,8 @@ safe('torch.serialization', '_get_layout')
 safe('numpy', 'dtype ndarray float64 float32 float16 int64 int32 int16 int8 uint8 uint16 uint32 uint64 bool_ complex64 complex128 core')
 safe('numpy.core.multiarray', '_reconstruct scalar')
 safe('numpy._core.multiarray', '_reconstruct scalar')
+// ndarray pickles written by NumPy before 1.0 name this one; NumPy keeps it (ndarray.__new__(subtype, shape, dtype))
+safe('numpy.core._internal', '_reconstruct')
 safe('numpy.dtypes', '*')
 safe('numpy.random._pickle', '__randomstate_ctor __generator_ctor __bit_generator_ctor')
 safe('joblib.numpy_pickle', 'NumpyArrayWrapper NDArrayWrapper ZNDArrayWrapper')
@@ -300,6 +309,7 @@ function classifyUncached(moduleRaw: string, name: string): Verdict {
     // a dotted name through builtins reaching a denied builtin
     return {tier: 'unknown', reason: `dotted name ${module}.${name} resolved by attribute traversal`}
   }
+  if (module === 'builtins' && PY2_SAFE_BUILTINS.has(name)) return {tier: 'safe', reason: `Python 2 name of a safe builtin (${name})`}
   if (module === 'builtins' && !SAFE_BUILTINS.has(name)) {
     return {tier: 'unknown', reason: `builtin ${name}`}
   }
