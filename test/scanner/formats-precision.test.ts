@@ -123,3 +123,23 @@ describe('scanner precision: scientific data formats are data, never pickles or 
     expectThreat(n, 'PAIT-PKL-100')
   })
 })
+
+describe('scanner precision: text that a protocol-0 parse would take for a pickle', () => {
+  const sitePth = "import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'; enabled and __import__('_distutils_hack').add_shim(); \n"
+
+  it('a site .pth file (Python statements) is SKIPPED as not a model, not an ERROR', async () => {
+    for (const name of ['distutils-precedence.pth', 'notes.pkl']) {
+      const f = await scanOne(name, Buffer.from(sitePth))
+      expect(f.modelscan_status, name).to.equal('SKIPPED')
+      expect(f.error_message, name).to.equal('not a model file (Python statements, e.g. a site .pth file)')
+      expectClean(f)
+    }
+  })
+
+  it('counter-checks: a truncated pickle naming a real module stays an ERROR; a protocol-0 payload in a .pth is still found', async () => {
+    const cut = await scanOne('cut.pth', Buffer.from('cos\nsys'))
+    expect(cut.modelscan_status).to.equal('ERROR')
+    expect(cut.error_message).to.match(/truncated pickle/)
+    expectThreat(await scanOne('evil.pth', payload(0)), 'PAIT-PKL-100')
+  })
+})

@@ -390,6 +390,10 @@ async function scanPickle(r: Reader, src: string, name: string, depth: number, f
   if (res.findings.length === 0 && res.pickles === 0 && (o.storage || !(strongMagic || pickleName))) {
     return {status: 'skipped', reason: 'not a model file', notModel: true}
   }
+  if (!strongMagic && start === 0 && res.error && res.findings.length === 0 && res.pickles === 0) {
+    const text = await textNotPickle(r)
+    if (text) return {status: 'skipped', reason: `not a model file (${text})`, notModel: true}
+  }
   const final = format ?? (family === 'joblib' ? 'joblib' : 'pickle')
   const at = early === undefined ? -1 : fx.formats.indexOf(early)
   if (at >= 0 && early !== final) fx.formats.splice(at, 1) // the early guess was pickle; the stream turned out joblib
@@ -399,6 +403,25 @@ async function scanPickle(r: Reader, src: string, name: string, depth: number, f
     return {status: 'error', message: res.findings.length ? `${res.error} (after ${res.findings.length} finding(s), which are reported)` : res.error}
   }
   return {status: 'scanned'}
+}
+
+/** A Python dotted name: what GLOBAL/INST must name for pickle.load to import anything. */
+const DOTTED_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/
+
+/**
+ * A text file that a tentative protocol-0 parse failed on at once, and that pickle.load would reject before
+ * importing anything: its first line is a GLOBAL/INST opcode whose module is not a Python dotted name (e.g. a
+ * site `.pth` file's `import sys, os; ...` line, which reads as INST of module "mport sys, os; ..."). Returns the
+ * reason, or null when the file could still be a pickle.
+ */
+async function textNotPickle(r: Reader): Promise<string | null> {
+  const head = await r.read(0, Math.min(r.size, 4096))
+  // printable text only: tabs, newlines and printable ASCII/UTF-8 (no control bytes a binary pickle would carry)
+  for (const b of head) if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return null
+  const nl = head.indexOf(0x0a)
+  const first = (nl === -1 ? head : head.subarray(0, nl)).toString('utf8').replace(/\r$/, '')
+  if ((first[0] !== 'c' && first[0] !== 'i') || DOTTED_NAME.test(first.slice(1))) return null
+  return first.startsWith('import ') || first.startsWith('import\t') ? 'Python statements, e.g. a site .pth file' : 'text, not a pickle'
 }
 
 /**
