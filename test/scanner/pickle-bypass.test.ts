@@ -9,6 +9,7 @@ import {randomBytes} from 'node:crypto'
 import {deflateSync} from 'node:zlib'
 import {benign, payload, PW, safetensors} from './fixtures.js'
 import {encoders, frameRunsPastStop, ggufWithStrings, hiddenInString, nestedFrame, straddlingFrame} from './pickle-fixtures.js'
+import {classifyGlobal} from '../../src/lib/scanner/policy.js'
 import {cleanTrees, expectClean, expectIssue, isSystem, scanOne} from './pickle-support.js'
 
 after(cleanTrees)
@@ -119,5 +120,25 @@ describe('pickle bypasses: hidden content in safetensors and GGUF metadata', () 
     expectIssue(g, null, (i) => i.module === 'gguf' && i.operator === 'general.description')
     expectClean(await scanOne('m.gguf', ggufWithStrings([['general.name', 'Qwen3-0.6B'], ['general.license', 'apache-2.0'],
       ['general.description', 'A small model. Call eval() in your harness.']])))
+  })
+})
+
+describe('pickle bypasses: loaders and shells outside the usual modules', () => {
+  it('platform.popen, setuptools\' run_setup, yaml\'s object loaders, keras deserialisation and pathlib writes are denied', async () => {
+    const cases: Array<[string, string, Array<string | number>, string]> = [
+      ['platform', 'popen', ['id'], 'PAIT-PKL-100'], ['setuptools.sandbox', 'run_setup', ['setup.py'], 'PAIT-PKL-100'],
+      ['yaml', 'unsafe_load', ['!!python/object/apply:os.system [id]'], 'PAIT-PKL-100'], ['yaml', 'full_load', ['a: 1'], 'PAIT-PKL-100'],
+      ['keras.layers', 'deserialize', ['{}'], 'PAIT-PKL-100'], ['pathlib', 'Path.write_text', ['/etc/cron.d/x', '* * * * * root id'], 'PAIT-PKL-100'],
+    ]
+    for (const [module, name, args, threat] of cases) {
+      const f = await scanOne(`${module}.${name}.pkl`, payload(4, module, name, args))
+      expectIssue(f, threat, (i) => i.module === module && i.operator === name, `${module}.${name}`)
+    }
+  })
+
+  it('a name denied more severely than its module keeps the name\'s severity; other names keep the module\'s', () => {
+    expect(classifyGlobal('platform', 'popen')).to.include({tier: 'deny', severity: 'critical'})
+    expect(classifyGlobal('platform', 'system')).to.include({tier: 'deny', severity: 'medium'})
+    expect(classifyGlobal('yaml', 'safe_load').tier).to.not.equal('deny')
   })
 })

@@ -125,13 +125,20 @@ denyNames('critical', 'tensorflow', 'py_function numpy_function')
 denyNames('high', 'jinja2', 'Template Environment')
 denyNames('critical', 'copyreg', '_reconstructor.__globals__')
 denyNames('high', 'mlflow', 'pyfunc.load_model')
+// a shell command, a setup script, or a deserialiser that builds arbitrary objects (yaml) or layers with code (keras)
+denyNames('critical', 'platform', 'popen')
+denyNames('critical', 'setuptools.sandbox', 'run_setup _execfile')
+denyNames('high', 'yaml', 'load load_all unsafe_load unsafe_load_all full_load full_load_all')
+denyNames('high', 'keras.layers', 'deserialize')
+denyNames('high', 'keras.saving', 'deserialize_keras_object load_model')
+denyNames('high', 'tensorflow.keras.layers', 'deserialize')
 
 /** Attribute names that, reached by a dotted traversal, mean code execution or escape. */
 const DANGEROUS_ATTRS = new Set(('system popen popen2 popen3 spawn spawnl spawnv spawnve spawnvp execv execve execl execvp ' +
   'eval exec compile open __import__ __builtins__ __globals__ __subclasses__ __getattribute__ __code__ __reduce__ ' +
   '__reduce_ex__ __class__ __mro__ __bases__ __base__ __dict__ __init__ __call__ getattr setattr import_module ' +
   'getattr_static resolve_name run call check_call check_output Popen load loads fork kill remove unlink rmtree ' +
-  'system_profile startfile load_library').split(' '))
+  'system_profile startfile load_library write_text write_bytes symlink_to hardlink_to chmod rmdir').split(' '))
 
 const SAFE_BUILTINS = new Set(('bool int float complex str bytes bytearray list tuple set frozenset dict len abs sum min ' +
   'max round pow divmod sorted reversed enumerate zip range map filter slice iter next all any hash id repr ascii bin ' +
@@ -274,19 +281,7 @@ export function maxSeverity(a: Severity | undefined, b: Severity | undefined): S
 }
 export function isMaliciousSeverity(s: Severity | undefined): boolean { return s === 'critical' || s === 'high' }
 
-function classifyUncached(moduleRaw: string, name: string): Verdict {
-  const module = normalizeModule(moduleRaw)
-  const mparts = module.split('.')
-  // 0. curated exact allow-list entries win (e.g. uuid.UUID inside the denied uuid module)
-  if (!name.includes('.') && SAFE[module]?.has(name)) return {tier: 'safe', reason: 'allow-listed'}
-  // 1. whole-module denial, any ancestor
-  for (let i = mparts.length; i >= 1; i--) {
-    const prefix = mparts.slice(0, i).join('.')
-    const sev = DENY_MODULES[prefix]
-    if (sev) return {tier: 'deny', severity: sev, reason: `module ${prefix} is deny-listed`}
-  }
-  const nparts = name.split('.')
-  // 2. exact names (and dotted-name prefixes) in this module or one of its ancestors' tables
+function deniedName(mparts: string[], nparts: string[]): Verdict | null {
   for (let i = mparts.length; i >= 1; i--) {
     const table = DENY_NAMES[mparts.slice(0, i).join('.')]
     if (!table) continue
@@ -296,6 +291,24 @@ function classifyUncached(moduleRaw: string, name: string): Verdict {
       if (sev) return {tier: 'deny', severity: sev, reason: `${mparts.slice(0, i).join('.')}.${rest.slice(0, j).join('.')} is deny-listed`}
     }
   }
+  return null
+}
+
+function classifyUncached(moduleRaw: string, name: string): Verdict {
+  const module = normalizeModule(moduleRaw)
+  const mparts = module.split('.')
+  // 0. curated exact allow-list entries win (e.g. uuid.UUID inside the denied uuid module)
+  if (!name.includes('.') && SAFE[module]?.has(name)) return {tier: 'safe', reason: 'allow-listed'}
+  const nparts = name.split('.')
+  // 1. whole-module denial, any ancestor; 2. exact names (and dotted-name prefixes) in this module or one of its
+  // ancestors' tables. When both apply, the more severe wins (platform is a denied module; platform.popen runs a shell).
+  const byName = deniedName(mparts, nparts)
+  for (let i = mparts.length; i >= 1; i--) {
+    const prefix = mparts.slice(0, i).join('.')
+    const sev = DENY_MODULES[prefix]
+    if (sev) return byName && SEV_RANK[byName.severity!] > SEV_RANK[sev] ? byName : {tier: 'deny', severity: sev, reason: `module ${prefix} is deny-listed`}
+  }
+  if (byName) return byName
   // 3. dotted names: every component is an attribute access at load time
   if (nparts.length > 1) {
     for (const comp of nparts) {
