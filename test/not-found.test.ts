@@ -6,7 +6,8 @@
 import {Config} from '@oclif/core'
 import {expect} from 'chai'
 
-import {commandTree, editDistance, suggestCommands} from '../src/lib/command/suggest.js'
+import {commandTree, suggestCommands} from '../src/lib/command/suggest.js'
+import {editDistance} from '../src/lib/util/edit-distance.js'
 import {jsonError, ROOT, run} from './helpers/api.js'
 import {cli, ensureBuilt, unwrapped} from './helpers/cli.js'
 

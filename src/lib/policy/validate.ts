@@ -10,6 +10,7 @@
  */
 import type {Rule, SecurityGroup} from '../airs/types.js'
 import {validateWith} from '../airs/validate.js'
+import {editDistance} from '../util/edit-distance.js'
 import {fieldProblems} from '../command/group-body.js'
 import {
   EXPIRES_PATTERN, type PolicyDocument, type PolicyGroup, expiryInstant, isExpired, pointerOf, validationSchema,
@@ -95,28 +96,13 @@ export function localDiagnostics(source: PolicySource): Diagnostic[] {
   return byPosition(out)
 }
 
-/** Levenshtein distance (small strings: rule names). */
-function distance(a: string, b: string): number {
-  const prev = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]
-    prev[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diag = tmp
-    }
-  }
-  return prev[b.length]
-}
-
 /** Up to `max` names closest to `name` (case-insensitive edit distance; substrings count as close). */
 export function closestNames(name: string, candidates: string[], max = 3): string[] {
   const n = name.toLowerCase()
   return candidates
     .map(c => {
       const l = c.toLowerCase()
-      return {c, d: l.includes(n) || n.includes(l) ? Math.abs(l.length - n.length) / 100 : distance(n, l)}
+      return {c, d: l.includes(n) || n.includes(l) ? Math.abs(l.length - n.length) / 100 : editDistance(n, l)}
     })
     .filter(x => x.d <= Math.max(3, Math.floor(name.length / 3)))
     .sort((x, y) => x.d - y.d || (x.c < y.c ? -1 : 1))
