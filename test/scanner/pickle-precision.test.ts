@@ -113,6 +113,7 @@ describe('pickle precision: known scientific/ML classes judged by what they are'
     expect(classifyGlobal('tensorflow.io.gfile', 'GFile').tier).to.equal('deny')
     expect(classifyGlobal('__builtin__', 'xrange').tier).to.equal('safe')
     expect(classifyGlobal('__builtin__', 'raw_input').tier).to.not.equal('safe')
+    expect(classifyGlobal('__builtin__', 'reduce')).to.include({tier: 'deny', severity: 'critical'}) // functools.reduce, as pickle maps it
     expect(classifyGlobal('array', '_array_reconstructor').tier).to.equal('safe')
     expect(reconstructionKind('copy_reg', '_reconstructor')).to.equal('reconstructor')
     expect(reconstructionKind('somepkg._cy', '__pyx_unpickle_Thing')).to.equal('cython')

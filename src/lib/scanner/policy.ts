@@ -35,6 +35,25 @@ export function normalizeModule(m: string): string {
   return mapped ? mapped + m.slice(first.length) : m
 }
 
+/**
+ * Python 2 (module, name) pairs that `fix_imports` maps to another Python 3 global (`_compat_pickle.NAME_MAPPING`),
+ * keyed by the module as normalizeModule leaves it. Protocol 0-2 pickles written by Python 3 still use them, e.g.
+ * a range as `__builtin__.xrange`; `__builtin__.reduce` is functools.reduce.
+ */
+const PY2_NAMES: Record<string, [string, string]> = {
+  'builtins.xrange': ['builtins', 'range'], 'builtins.unicode': ['builtins', 'str'], 'builtins.basestring': ['builtins', 'str'],
+  'builtins.long': ['builtins', 'int'], 'builtins.unichr': ['builtins', 'chr'], 'builtins.raw_input': ['builtins', 'input'],
+  'builtins.reduce': ['functools', 'reduce'], 'builtins.intern': ['sys', 'intern'],
+  'itertools.izip': ['builtins', 'zip'], 'itertools.imap': ['builtins', 'map'], 'itertools.ifilter': ['builtins', 'filter'],
+  'itertools.ifilterfalse': ['itertools', 'filterfalse'], 'itertools.izip_longest': ['itertools', 'zip_longest'],
+}
+
+/** The global pickle.load resolves: Python 2 module names and (module, name) pairs mapped as `fix_imports` does. */
+export function normalizeGlobal(moduleRaw: string, name: string): [string, string] {
+  const module = normalizeModule(moduleRaw)
+  return PY2_NAMES[`${module}.${name}`] ?? [module, name]
+}
+
 /** Whole modules (and all their sub-modules) denied, with severity. */
 const DENY_MODULES: Record<string, Severity> = {}
 function denyModules(sev: Severity, names: string): void {
@@ -144,12 +163,6 @@ const SAFE_BUILTINS = new Set(('bool int float complex str bytes bytearray list 
   'max round pow divmod sorted reversed enumerate zip range map filter slice iter next all any hash id repr ascii bin ' +
   'hex oct ord chr isinstance issubclass object callable format NoneType Ellipsis NotImplemented True False None ' +
   'ValueError KeyError TypeError IndexError RuntimeError Exception AttributeError NotImplementedError').split(' '))
-
-/**
- * Python 2 builtins that unpickling maps to safe Python 3 ones (`_compat_pickle.NAME_MAPPING`): protocol 0-2 pickles
- * written by Python 3 still name them, e.g. a range as `__builtin__.xrange`.
- */
-const PY2_SAFE_BUILTINS = new Set(['xrange', 'unicode', 'long', 'basestring', 'unichr'])
 
 const SAFE: Record<string, Set<string>> = {}
 function safe(module: string, names: string): void {
@@ -294,8 +307,8 @@ function deniedName(mparts: string[], nparts: string[]): Verdict | null {
   return null
 }
 
-function classifyUncached(moduleRaw: string, name: string): Verdict {
-  const module = normalizeModule(moduleRaw)
+function classifyUncached(moduleRaw: string, nameRaw: string): Verdict {
+  const [module, name] = normalizeGlobal(moduleRaw, nameRaw)
   const mparts = module.split('.')
   // 0. curated exact allow-list entries win (e.g. uuid.UUID inside the denied uuid module)
   if (!name.includes('.') && SAFE[module]?.has(name)) return {tier: 'safe', reason: 'allow-listed'}
@@ -322,7 +335,6 @@ function classifyUncached(moduleRaw: string, name: string): Verdict {
     // a dotted name through builtins reaching a denied builtin
     return {tier: 'unknown', reason: `dotted name ${module}.${name} resolved by attribute traversal`}
   }
-  if (module === 'builtins' && PY2_SAFE_BUILTINS.has(name)) return {tier: 'safe', reason: `Python 2 name of a safe builtin (${name})`}
   if (module === 'builtins' && !SAFE_BUILTINS.has(name)) {
     return {tier: 'unknown', reason: `builtin ${name}`}
   }
