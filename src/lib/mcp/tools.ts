@@ -103,6 +103,12 @@ async function allPages<T>(client: ModelSecurityClient, fetch: (q: {skip?: numbe
 }
 
 /** Why a scan has its outcome, in one sentence. */
+/** Every FAILED rule evaluation of a settled scan (none while PENDING or for an ERROR scan). */
+async function failedRules(client: ModelSecurityClient, scan: Scan): Promise<Evaluation[]> {
+  if (scan.eval_outcome !== 'BLOCKED' && scan.eval_outcome !== 'ALLOWED') return []
+  return allPages(client, q => client.listScanEvaluations(scan.uuid, {...q, result: 'FAILED'}))
+}
+
 export function scanWhy(scan: Scan, failed: Evaluation[]): string {
   const blocking = failed.filter(e => e.rule_instance_state === 'BLOCKING')
   const allowing = failed.filter(e => e.rule_instance_state !== 'BLOCKING')
@@ -202,9 +208,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): string[] {
     run: async a => {
       const client = await ctx.client()
       const scan = await client.getScan(a.scan)
-      const failed = scan.eval_outcome === 'BLOCKED' || scan.eval_outcome === 'ALLOWED'
-        ? await allPages(client, q => client.listScanEvaluations(scan.uuid, {...q, result: 'FAILED'}))
-        : []
+      const failed = await failedRules(client, scan)
       return {scan, why: scanWhy(scan, failed), failed_rules: failed}
     },
   })
@@ -360,9 +364,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): string[] {
       const {scans, timedOut} = await waitForScans(client, [created.uuid], {intervalMs: 1000, timeoutMs: a.timeout_seconds * 1000, failOn: new Set()},
         silentReporter(), {initial: new Map([[created.uuid, created]])})
       const scan = scans[0]
-      const failed = scan.eval_outcome === 'BLOCKED' || scan.eval_outcome === 'ALLOWED'
-        ? await allPages(client, q => client.listScanEvaluations(scan.uuid, {...q, result: 'FAILED'}))
-        : []
+      const failed = await failedRules(client, scan)
       return {scan, waited: true, timed_out: timedOut, why: scanWhy(scan, failed)}
     },
   })
