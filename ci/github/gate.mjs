@@ -119,7 +119,8 @@ setOutput('junit-file', existsSync(inWorkspace(junitFile)) ? junitFile : '')
 setOutput('exit-code', exit)
 if (!scan) {
   // the scan did not reach a verdict (bad input, credentials, network): say why in the summary
-  const reason = stderr.replaceAll(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').replaceAll(/^\s*›\s?/gm, '').trim().split('\n').slice(-12).join('\n')
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes
+  const reason = stderr.replaceAll(/\u001B\[[0-9;]*m/g, '').replaceAll(/^\s*›\s?/gm, '').trim().split('\n').slice(-12).join('\n')
   summary(`## ❌ Model scan did not finish (exit ${exit})\n\n\`\`\`\n${reason || 'no output'}\n\`\`\`\n`)
 }
 process.exit(exit)
